@@ -1,0 +1,48 @@
+"""Builds the FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from app import __version__
+from app.errors import register_error_handlers
+from app.routes import router
+from app.settings import Settings, get_settings
+
+
+def build_http_client(settings: Settings) -> httpx.AsyncClient:
+    """Makes the one upstream client of the process, with explicit timeouts."""
+    return httpx.AsyncClient(
+        base_url=settings.met_api_base,
+        timeout=httpx.Timeout(settings.upstream_timeout, connect=settings.upstream_connect_timeout),
+        headers={"User-Agent": f"modern-ml-microservices/{__version__}"},
+        follow_redirects=True,
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Builds the app; ``settings`` default to the process-wide ones."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with build_http_client(settings) as client:
+            app.state.http_client = client
+            yield
+
+    app = FastAPI(
+        title="Met Museum search",
+        version=__version__,
+        description="Finds works of the Metropolitan Museum of Art by title.",
+        lifespan=lifespan,
+    )
+    register_error_handlers(app)
+    app.include_router(router)
+    return app
+
+
+app = create_app()

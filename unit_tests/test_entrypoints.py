@@ -1,0 +1,91 @@
+"""``python -m app`` and ``python -m app.healthcheck``: exit codes and messages."""
+
+import threading
+import tomllib
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import app
+from app import __main__ as entry
+from app import healthcheck
+
+
+def test_main_exits_2_with_one_line_on_bad_settings(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ENV", "staging")
+    assert entry.main() == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ENV='staging' is not a known environment")
+    assert "Traceback" not in err
+
+
+def test_main_serves_with_the_configured_host_port_and_log_level(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(entry.uvicorn, "run", lambda target, **kw: calls.append(kw))
+    monkeypatch.setenv("PORT", "8123")
+    monkeypatch.setenv("LOG_LEVEL", "warning")
+    assert entry.main() == 0
+    (kwargs,) = calls
+    assert (kwargs["host"], kwargs["port"], kwargs["log_level"]) == ("0.0.0.0", 8123, "warning")
+    assert kwargs["log_config"]["loggers"]["app"]["level"] == "WARNING"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    status = 200
+
+    def do_GET(self) -> None:
+        self.send_response(self.status if self.path == "/health" else 404)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def local_server() -> Iterator[HTTPServer]:
+    server = HTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_healthcheck_exits_0_when_health_answers_200(
+    monkeypatch: pytest.MonkeyPatch, local_server: HTTPServer
+) -> None:
+    monkeypatch.setenv("PORT", str(local_server.server_port))
+    assert healthcheck.main() == 0
+
+
+def test_healthcheck_exits_1_when_health_fails(
+    monkeypatch: pytest.MonkeyPatch, local_server: HTTPServer
+) -> None:
+    monkeypatch.setattr(_Handler, "status", 503)
+    monkeypatch.setenv("PORT", str(local_server.server_port))
+    assert healthcheck.main() == 1
+
+
+def test_healthcheck_exits_1_when_nothing_listens(
+    monkeypatch: pytest.MonkeyPatch, local_server: HTTPServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = local_server.server_port
+    local_server.shutdown()
+    local_server.server_close()
+    monkeypatch.setenv("PORT", str(port))
+    assert healthcheck.main() == 1
+    assert "unhealthy" in capsys.readouterr().err
+
+
+def test_package_version_matches_pyproject() -> None:
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert app.__version__ == pyproject["project"]["version"], (
+        "bump app/__init__.py __version__ together with pyproject.toml"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +13,8 @@ from app import __version__
 from app.errors import register_error_handlers
 from app.routes import router
 from app.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
 
 
 def build_http_client(settings: Settings) -> httpx.AsyncClient:
@@ -30,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        logger.info("starting: env=%s upstream=%s", settings.env, settings.met_api_base)
         async with build_http_client(settings) as client:
             app.state.http_client = client
             yield

@@ -1,0 +1,84 @@
+# Release image of the Met search service: a uv builder stage and a shell-less runtime stage.
+# Build with BuildKit (DOCKER_BUILDKIT=1 or buildx); deployment/app-build.sh does it for you.
+#
+# Base images are build arguments. The defaults are the public images; without a registry,
+# deployment/base-images.sh makes equivalents from Debian packages. Builder and runtime must
+# hold the same interpreter at the same path (/usr/bin/python3.13) for the venv to work.
+ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.9
+ARG BUILDER_IMAGE=debian:trixie-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/python3-debian13:nonroot
+
+FROM ${UV_IMAGE} AS uv
+
+# ---- builder: resolve the locked dependencies into /app/.venv and compile bytecode ----
+FROM ${BUILDER_IMAGE} AS builder
+
+# The public Debian image lacks Python; the local builder image already has it.
+RUN if ! command -v python3.13 >/dev/null; then \
+        apt-get update \
+        && apt-get install -y --no-install-recommends python3.13-minimal libpython3.13-stdlib binutils \
+        && rm -rf /var/lib/apt/lists/*; \
+    fi
+
+COPY --from=uv /uv /usr/local/bin/uv
+
+# Use the system interpreter, never a downloaded one; copy files out of uv's cache so the
+# venv is self-contained; compile bytecode at build time so start-up does not pay for it.
+ENV UV_PYTHON=/usr/bin/python3.13 \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_LINK_MODE=copy \
+    UV_COMPILE_BYTECODE=1 \
+    UV_PROJECT_ENVIRONMENT=/app/.venv
+
+WORKDIR /app
+
+# Dependencies first, from the lock file alone: this layer is reused until uv.lock changes.
+# An optional CA bundle (for TLS-intercepting proxies) is mounted as a secret, never stored.
+RUN --mount=type=cache,target=/root/.cache/uv \
+    --mount=type=bind,source=uv.lock,target=uv.lock \
+    --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
+    --mount=type=secret,id=ca_bundle,required=false \
+    if [ -s /run/secrets/ca_bundle ]; then export SSL_CERT_FILE=/run/secrets/ca_bundle; fi \
+    && uv sync --frozen --no-dev --no-install-project
+
+# Then the app itself, compiled to bytecode that is trusted without checking source times.
+COPY app /app/app
+RUN /app/.venv/bin/python -m compileall -q --invalidation-mode unchecked-hash /app/app
+
+# ---- runtime: the interpreter, the venv and the app, nothing else ----
+FROM ${RUNTIME_IMAGE} AS runtime
+
+ARG VERSION=0.0.0
+ARG REVISION=unknown
+ARG CREATED=1970-01-01T00:00:00Z
+ARG SOURCE=https://github.com/modern-ml-microservices/modern-ml-microservices
+
+LABEL org.opencontainers.image.title="modern-ml-microservices-app" \
+      org.opencontainers.image.description="Met Museum search API (FastAPI)" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.licenses="MIT"
+
+# The venv's scripts first on PATH; no .pyc writes at run time; logs unbuffered.
+ENV PATH=/app/.venv/bin:/usr/local/bin:/usr/bin:/bin \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+
+WORKDIR /app
+
+# Owned by root and read-only for the service user: the app cannot rewrite its own code.
+COPY --from=builder /app/.venv /app/.venv
+COPY --from=builder /app/app /app/app
+
+# A fixed numeric UID (distroless' nonroot), so `runAsNonRoot` policies can verify it without reading /etc/passwd.
+USER 65532:65532
+
+EXPOSE 8000
+
+# Python's own HTTP client probes /health: no shell or curl in the image.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
+    CMD ["python", "-m", "app.healthcheck"]
+
+CMD ["python", "-m", "app"]

@@ -1,0 +1,109 @@
+"""Starting the image under test, and its stand-in upstream, with testcontainers.
+
+Ports are always published on 127.0.0.1 (never 0.0.0.0) on a random host port; readiness is
+an HTTP probe. Every container and network is labelled with the session id so that the
+session's finalizer can remove whatever a failed test left behind.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.network import Network
+from testcontainers.core.wait_strategies import HttpWaitStrategy
+
+from container_tests.expectations import load_expectations
+
+STAND_IN_SOURCE = Path(__file__).with_name("stand_in") / "met_stub.py"
+STAND_IN_ALIAS = "met-stand-in"
+STAND_IN_PORT = 8080
+
+
+class ServiceContainer(DockerContainer):
+    """A container whose ports are published on 127.0.0.1 only, with an HTTP helper."""
+
+    def with_loopback_port(self, port: int) -> ServiceContainer:
+        """Publishes ``port`` on a random host port bound to 127.0.0.1."""
+        self.ports[f"{port}/tcp"] = ("127.0.0.1", None)  # type: ignore[assignment]
+        return self
+
+    def url(self, path: str = "/") -> str:
+        """The published URL of ``path`` on the service port."""
+        port = load_expectations().port
+        return f"http://127.0.0.1:{self.get_exposed_port(port)}{path}"
+
+    def get(self, path: str, **params: str) -> httpx.Response:
+        """GETs ``path`` on the service through its published port."""
+        return httpx.get(self.url(path), params=params, timeout=15)
+
+    def logs_text(self) -> str:
+        """Everything the container wrote to stdout and stderr."""
+        out, err = self.get_logs()
+        return (out + err).decode(errors="replace")
+
+
+def private_network() -> Network:
+    """A user-defined bridge network for app <-> stand-in traffic (labelled with the session)."""
+    return Network()
+
+
+@contextmanager
+def running_service(
+    image: str,
+    env: dict[str, str] | None = None,
+    network: Network | None = None,
+    **docker_kwargs: object,
+) -> Iterator[tuple[ServiceContainer, float]]:
+    """Starts the image, waits for its health path to answer 200 and yields it with the wait.
+
+    Yields:
+        The started container and the seconds from ``docker start`` to the first 200.
+    """
+    expect = load_expectations()
+    container = (
+        ServiceContainer(image, **docker_kwargs)
+        .with_loopback_port(expect.port)
+        .with_envs(**(env or {}))
+        .waiting_for(
+            HttpWaitStrategy(expect.port, expect.health_path)
+            .for_status_code(200)
+            .with_startup_timeout(int(expect.startup_timeout_s))
+            .with_poll_interval(0.05)
+        )
+    )
+    if network is not None:
+        container.with_network(network)
+    started = time.perf_counter()
+    with container:
+        yield container, time.perf_counter() - started
+
+
+@contextmanager
+def running_stand_in(image: str, network: Network) -> Iterator[ServiceContainer]:
+    """Runs the stand-in upstream with the image's own Python on ``network``."""
+    container = (
+        ServiceContainer(image, entrypoint=["python", "-c", STAND_IN_SOURCE.read_text()])
+        .with_network(network)
+        .with_network_aliases(STAND_IN_ALIAS)
+    )
+    with container:
+        _wait_for_stand_in(container)
+        yield container
+
+
+def _wait_for_stand_in(container: ServiceContainer, timeout: float = 20) -> None:
+    """Waits until the stand-in answers inside its container (it publishes no port)."""
+    deadline = time.monotonic() + timeout
+    probe = (
+        f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{STAND_IN_PORT}/health')"
+    )
+    while time.monotonic() < deadline:
+        if container.exec(["python", "-c", probe]).exit_code == 0:
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"stand-in upstream did not start:\n{container.logs_text()}")

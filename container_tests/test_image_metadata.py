@@ -1,0 +1,60 @@
+"""Image metadata: user, workdir, port, healthcheck, labels and command."""
+
+from __future__ import annotations
+
+from container_tests.expectations import Expectations
+
+
+def test_image_runs_as_the_numeric_non_root_user(image_attrs: dict, expect: Expectations) -> None:
+    user = image_attrs["Config"]["User"]
+    uid = user.split(":")[0]
+    assert uid.isdigit(), f"USER is {user!r}: use a numeric UID so runAsNonRoot can verify it"
+    assert int(uid) != 0, "the image runs as root: set USER to a non-root UID"
+    assert int(uid) == expect.uid, f"USER is {user!r}, expected UID {expect.uid} (pyproject)"
+
+
+def test_image_workdir(image_attrs: dict, expect: Expectations) -> None:
+    assert image_attrs["Config"]["WorkingDir"] == expect.workdir, "WORKDIR changed"
+
+
+def test_image_exposes_exactly_the_service_port(image_attrs: dict, expect: Expectations) -> None:
+    exposed = set(image_attrs["Config"].get("ExposedPorts") or {})
+    assert exposed == {f"{expect.port}/tcp"}, (
+        f"the image exposes {sorted(exposed)}; it must expose {expect.port}/tcp and nothing else"
+    )
+
+
+def test_image_has_an_exec_form_healthcheck_on_the_health_path(image_attrs: dict) -> None:
+    check = image_attrs["Config"].get("Healthcheck") or {}
+    test = check.get("Test") or []
+    assert test[:1] == ["CMD"], f"HEALTHCHECK must be exec form (no shell in the image): {test}"
+    assert test[1:] == ["python", "-m", "app.healthcheck"], f"unexpected HEALTHCHECK {test}"
+    assert check.get("Interval", 0) > 0, "HEALTHCHECK needs an explicit interval"
+    assert check.get("Timeout", 0) > 0, "HEALTHCHECK needs an explicit timeout"
+
+
+def test_image_command_is_exec_form(image_attrs: dict) -> None:
+    config = image_attrs["Config"]
+    assert config.get("Entrypoint") in (None, []), f"unexpected ENTRYPOINT {config['Entrypoint']}"
+    assert config["Cmd"] == ["python", "-m", "app"], (
+        f"CMD is {config['Cmd']}: use exec form so the server is PID 1 and receives SIGTERM"
+    )
+
+
+def test_image_carries_oci_labels(image_attrs: dict, expect: Expectations) -> None:
+    labels = image_attrs["Config"].get("Labels") or {}
+    wanted = ("title", "version", "revision", "created", "source")
+    missing = [k for k in wanted if not labels.get(f"org.opencontainers.image.{k}")]
+    assert not missing, f"OCI labels missing: {missing}"
+    assert labels["org.opencontainers.image.version"] == expect.version, (
+        "the version label must be the pyproject version (build with deployment/app-build.sh)"
+    )
+    assert labels["org.opencontainers.image.revision"] != "unknown", "revision label not set"
+    assert labels["org.opencontainers.image.created"] != "1970-01-01T00:00:00Z", "created not set"
+
+
+def test_image_environment_keeps_bytecode_and_output_as_built(image_attrs: dict) -> None:
+    env = dict(item.split("=", 1) for item in image_attrs["Config"]["Env"])
+    assert env["PATH"].startswith("/app/.venv/bin:"), "the venv must come first on PATH"
+    assert env.get("PYTHONDONTWRITEBYTECODE") == "1"
+    assert env.get("PYTHONUNBUFFERED") == "1"

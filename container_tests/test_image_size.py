@@ -1,0 +1,39 @@
+"""The image stays within the size budget kept in pyproject.toml."""
+
+from __future__ import annotations
+
+import tarfile
+
+import docker
+
+from container_tests.expectations import Expectations
+
+
+def _largest(
+    docker_client: docker.DockerClient, image: str, files: dict[str, tarfile.TarInfo]
+) -> str:
+    """The largest layers and files of the image, for a person to act on."""
+    layers = sorted(docker_client.api.history(image), key=lambda lay: lay["Size"], reverse=True)
+    members = sorted(files.values(), key=lambda member: member.size, reverse=True)
+    return (
+        "Largest layers:\n"
+        + "\n".join(
+            f"  {lay['Size'] / 1e6:8.1f} MB  {lay['CreatedBy'][:100]}" for lay in layers[:5]
+        )
+        + "\nLargest files:\n"
+        + "\n".join(f"  {m.size / 1e6:8.1f} MB  /{m.name}" for m in members[:10])
+    )
+
+
+def test_image_size_is_within_budget(
+    docker_client: docker.DockerClient,
+    image: str,
+    image_attrs: dict,
+    image_files: dict[str, tarfile.TarInfo],
+    expect: Expectations,
+) -> None:
+    size_mb = image_attrs["Size"] / 1e6
+    assert size_mb <= expect.max_image_mb, (
+        f"image is {size_mb:.1f} MB, over the {expect.max_image_mb:.0f} MB budget "
+        f"([tool.container-tests] max-image-mb).\n{_largest(docker_client, image, image_files)}"
+    )

@@ -131,11 +131,11 @@ def image(docker_client: docker.DockerClient) -> Iterator[str]:
         text=True,
         check=False,
     )
-    if build.returncode != 0:
-        pytest.fail(
+    if build.returncode != 0:  # nothing here can pass without the image: stop the session
+        pytest.exit(
             f"building the image failed (exit {build.returncode}):\n{build.stdout[-3000:]}"
             f"\n{build.stderr[-5000:]}",
-            pytrace=False,
+            returncode=1,
         )
     FACTS["build_seconds"] = round(time.perf_counter() - started, 2)
     yield tag

@@ -44,8 +44,9 @@ resolve_base_images() {
   done
   ((${#missing[@]} == 0)) && return 0
   log "default base images unavailable (${missing[*]}); using local Debian-made base images (deployment/base-images.sh)"
-  local line
-  while IFS= read -r line; do base_image_args+=(--build-arg "$line"); done < <(deployment/base-images.sh)
+  local images line
+  images="$(deployment/base-images.sh)"
+  while IFS= read -r line; do base_image_args+=(--build-arg "$line"); done <<<"$images"
 }
 
 build_image() { # build_image TAG...: build the release image under every TAG

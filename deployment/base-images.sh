@@ -22,6 +22,7 @@ log() { printf '[base-images] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 command -v mmdebstrap >/dev/null || die "mmdebstrap is missing: apt-get install -y mmdebstrap"
+command -v uv >/dev/null || die "uv is missing: pip install uv"
 "$DOCKER" info >/dev/null 2>&1 || die "no Docker engine answers to '$DOCKER info'"
 
 # The uv version is pinned once, in the Dockerfile's default UV_IMAGE.
@@ -69,15 +70,9 @@ if current "$UV_IMAGE"; then
   log "reusing $UV_IMAGE"
 else
   log "making $UV_IMAGE from the uv $UV_VERSION wheel (PyPI)"
-  python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$work/wheel" "uv==$UV_VERSION"
+  uv pip install --quiet --no-deps --target "$work/uv-wheel" "uv==$UV_VERSION"
   mkdir -p "$work/uv"
-  python3 - "$work/wheel" "$work/uv/uv" <<'PY'
-import pathlib, sys, zipfile
-wheel = next(pathlib.Path(sys.argv[1]).glob("uv-*.whl"))
-with zipfile.ZipFile(wheel) as archive:
-    name = next(n for n in archive.namelist() if n.endswith(".data/scripts/uv"))
-    pathlib.Path(sys.argv[2]).write_bytes(archive.read(name))
-PY
+  cp "$work/uv-wheel/bin/uv" "$work/uv/uv"
   chmod 0755 "$work/uv/uv"
   tar -C "$work/uv" --owner=0 --group=0 -cf "$work/uv.tar" uv
   import_tarball "$work/uv.tar" "$UV_IMAGE"

@@ -1,0 +1,212 @@
+"""Proves the image-verification suite can fail, one deliberate break at a time.
+
+Breaks the checkout the way a rushed change would and checks that the test meant to catch
+the break goes red.
+
+Each break is applied to a fresh clone of HEAD in a temporary folder (the checkout is never
+touched); the container suite runs there and its JUnit XML says which tests failed.
+
+Usage: ``uv run python deployment/mutation_check.py [NAME ...]`` (all breaks by default).
+Exit code 1 if any break went unnoticed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Break:
+    """One rushed change: replace ``old`` by ``new`` in ``path``; ``caught_by`` must fail."""
+
+    name: str
+    path: str
+    old: str
+    new: str
+    caught_by: tuple[str, ...]
+
+
+BREAKS = (
+    Break(
+        "runtime copies the whole context",
+        "Dockerfile",
+        "COPY --from=builder /app/app /app/app",
+        "COPY --from=builder /app/app /app/app\nCOPY . /app/",
+        ("test_workdir_holds_only_the_app_and_the_venv",),
+    ),
+    Break(
+        "runs as root",
+        "Dockerfile",
+        "USER 65532:65532",
+        "USER 0:0",
+        ("test_image_runs_as_the_numeric_non_root_user",),
+    ),
+    Break(
+        "named user instead of numeric UID",
+        "Dockerfile",
+        "USER 65532:65532",
+        "USER nonroot",
+        ("test_image_runs_as_the_numeric_non_root_user",),
+    ),
+    Break(
+        "exposes an extra port",
+        "Dockerfile",
+        "EXPOSE 8000",
+        "EXPOSE 8000 9090",
+        ("test_image_exposes_exactly_the_service_port",),
+    ),
+    Break(
+        "shell-form CMD",
+        "Dockerfile",
+        'CMD ["python", "-m", "app"]',
+        "CMD python -m app",
+        ("test_image_command_is_exec_form",),
+    ),
+    Break(
+        "dev dependencies installed",
+        "Dockerfile",
+        "uv sync --frozen --no-dev --no-install-project",
+        "uv sync --frozen --no-install-project",
+        ("test_no_dev_dependency_is_importable",),
+    ),
+    Break(
+        "no HEALTHCHECK",
+        "Dockerfile",
+        'CMD ["python", "-m", "app.healthcheck"]',
+        "NONE",
+        (
+            "test_image_has_an_exec_form_healthcheck_on_the_health_path",
+            "test_container_becomes_healthy",
+        ),
+    ),
+    Break(
+        "uv left in the runtime image",
+        "Dockerfile",
+        "COPY --from=builder /app/app /app/app",
+        "COPY --from=builder /app/app /app/app\nCOPY --from=uv /uv /usr/local/bin/uv",
+        ("test_image_holds_no_excluded_file", "test_image_has_no_compiler_or_package_manager"),
+    ),
+    Break(
+        "version label not passed",
+        "Dockerfile",
+        'org.opencontainers.image.version="${VERSION}"',
+        'org.opencontainers.image.version="latest"',
+        ("test_image_carries_oci_labels",),
+    ),
+    Break(
+        ".dockerignore lets host bytecode and .env files through",
+        ".dockerignore",
+        "**/__pycache__\n**/*.py[cod]\n**/.env*\n",
+        "",
+        ("test_context_holds_no_excluded_path",),
+    ),
+    Break(
+        ".dockerignore as a short deny-list",
+        ".dockerignore",
+        "*\n!pyproject.toml\n!uv.lock\n!app/\n",
+        ".git\n.venv\n",
+        ("test_context_holds_only_the_allowed_top_level_entries",),
+    ),
+    Break(
+        "health route renamed",
+        "app/routes.py",
+        '@router.get("/health"',
+        '@router.get("/healthz"',
+        ("test_health_answers_ok", "test_openapi_lists_the_api_and_health_paths"),
+    ),
+    Break(
+        "prod profile points elsewhere",
+        "app/profiles.yaml",
+        "prod:\n  met_api_url: https://collectionapi.metmuseum.org",
+        "prod:\n  met_api_url: https://collectionapi-dummy.metmuseum.org",
+        ("test_env_prod_selects_the_public_upstream",),
+    ),
+    Break(
+        "service listens on another port than EXPOSE",
+        "app/settings.py",
+        "port: int = Field(default=8000",
+        "port: int = Field(default=8081",
+        ("test_service_listens_on_the_exposed_port_inside_the_container",),
+    ),
+    Break(
+        "upstream errors answered as 500",
+        "app/errors.py",
+        "    status_code = status.HTTP_502_BAD_GATEWAY",
+        "    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR",
+        ("test_search_maps_upstream_answers_in_the_image",),
+    ),
+    Break(
+        "size budget below the image",
+        "pyproject.toml",
+        "max-image-mb = 100",
+        "max-image-mb = 40",
+        ("test_image_size_is_within_budget",),
+    ),
+)
+
+
+def failed_tests(junit: Path) -> set[str]:
+    """Names (without parameters) of the tests that failed or errored in a JUnit XML file."""
+    if not junit.exists():
+        return set()
+    root = ET.parse(junit).getroot()  # noqa: S314 - our own pytest's output
+    return {
+        case.get("name", "").split("[")[0]
+        for case in root.iter("testcase")
+        if case.find("failure") is not None or case.find("error") is not None
+    }
+
+
+def check(brk: Break, workdir: Path) -> tuple[bool, set[str], float, str]:
+    """Applies one break in a fresh clone and runs the container suite there."""
+    clone = workdir / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    target = clone / brk.path
+    text = target.read_text(encoding="utf-8")
+    if brk.old not in text:
+        raise SystemExit(f"break {brk.name!r}: {brk.old!r} not found in {brk.path}; update it")
+    target.write_text(text.replace(brk.old, brk.new, 1), encoding="utf-8")
+    subprocess.run(["git", "-C", str(clone), "commit", "-qam", f"break: {brk.name}"], check=True)
+    junit = workdir / "junit.xml"
+    started = time.perf_counter()
+    run = subprocess.run(
+        ["uv", "run", "--frozen", "--quiet", "pytest", "container_tests", "--no-cov", "-q",
+         "-p", "no:cacheprovider", f"--junitxml={junit}"],
+        cwd=clone, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    failed = failed_tests(junit)
+    last_line = (run.stdout + run.stderr).strip().splitlines()[-1:] or [""]
+    return set(brk.caught_by) <= failed, failed, time.perf_counter() - started, last_line[0]
+
+
+def main() -> int:
+    """Runs the chosen breaks and prints which test caught each."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="substrings of break names to run")
+    args = parser.parse_args()
+    chosen = [b for b in BREAKS if not args.names or any(n in b.name for n in args.names)]
+    missed = 0
+    for number, brk in enumerate(chosen, 1):
+        with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
+            caught, failed, seconds, last_line = check(brk, Path(tmp))
+        missed += not caught
+        verdict = "caught" if caught else "MISSED"
+        print(f"[{number}/{len(chosen)}] {verdict:6}  {brk.name}  ({seconds:.0f} s)")
+        print(f"          expected red: {', '.join(brk.caught_by)}")
+        print(f"          went red:     {', '.join(sorted(failed)) or 'nothing'}")
+        print(f"          suite said:   {last_line[:150]}", flush=True)
+    print(f"\n{len(chosen) - missed} of {len(chosen)} breaks caught")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -39,11 +39,14 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
     --mount=type=secret,id=ca_bundle,required=false \
     if [ -s /run/secrets/ca_bundle ]; then export SSL_CERT_FILE=/run/secrets/ca_bundle; fi \
-    && uv sync --frozen --no-dev --no-install-project
+    && uv sync --frozen --no-dev --no-install-project \
+    && rm -f /app/.venv/.lock
 
-# Then the app itself, compiled to bytecode that is trusted without checking source times.
+# Then the app itself: modes normalised whatever the host's umask, compiled to bytecode that
+# is trusted without checking source times (the image never changes its sources).
 COPY app /app/app
-RUN /app/.venv/bin/python -m compileall -q --invalidation-mode unchecked-hash /app/app
+RUN chmod -R u=rwX,go=rX /app/app \
+    && /app/.venv/bin/python -m compileall -q --invalidation-mode unchecked-hash /app/app
 
 # ---- runtime: the interpreter, the venv and the app, nothing else ----
 FROM ${RUNTIME_IMAGE} AS runtime
@@ -66,11 +69,11 @@ ENV PATH=/app/.venv/bin:/usr/local/bin:/usr/bin:/bin \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 
-WORKDIR /app
-
 # Owned by root and read-only for the service user: the app cannot rewrite its own code.
+# (WORKDIR comes after the copies: the base image's USER would otherwise own /app.)
 COPY --from=builder /app/.venv /app/.venv
 COPY --from=builder /app/app /app/app
+WORKDIR /app
 
 # A fixed numeric UID (distroless' nonroot), so `runAsNonRoot` policies can verify it without reading /etc/passwd.
 USER 65532:65532

@@ -9,11 +9,9 @@ built it. Without a Docker engine the suite fails with one line; set
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import subprocess
-import tarfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,6 +30,7 @@ from testcontainers.core.labels import LABEL_SESSION_ID, SESSION_ID, create_labe
 
 from container_tests.containers import ServiceContainer, running_service
 from container_tests.expectations import ROOT, Expectations, load_expectations
+from container_tests.filesystem import ImageFilesystem, LayerReport, analyze_layers
 
 FACTS: dict[str, object] = {}
 
@@ -87,15 +86,20 @@ def docker_client() -> Iterator[docker.DockerClient]:
     client.close()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _session_cleanup(docker_client: docker.DockerClient) -> Iterator[None]:
-    """Removes any container or network of this session that a failed test left behind."""
-    yield
+def _remove_leftovers(docker_client: docker.DockerClient) -> None:
+    """Removes every container and network this session made that is still there."""
     selector = {"label": f"{LABEL_SESSION_ID}={SESSION_ID}"}
     for container in docker_client.containers.list(all=True, filters=selector):
         container.remove(force=True)
     for network in docker_client.networks.list(filters=selector):
         network.remove()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_cleanup(docker_client: docker.DockerClient) -> Iterator[None]:
+    """Removes what a failed test left behind, and writes the facts the gate reports."""
+    yield
+    _remove_leftovers(docker_client)
     if path := os.environ.get("CONTAINER_FACTS"):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(FACTS, indent=2) + "\n")
@@ -139,7 +143,8 @@ def image(docker_client: docker.DockerClient) -> Iterator[str]:
         )
     FACTS["build_seconds"] = round(time.perf_counter() - started, 2)
     yield tag
-    docker_client.images.remove(tag)
+    _remove_leftovers(docker_client)  # a leftover container would keep the image alive
+    docker_client.images.remove(tag, force=True)
 
 
 @pytest.fixture(scope="session")
@@ -149,20 +154,25 @@ def image_attrs(docker_client: docker.DockerClient, image: str) -> dict:
 
 
 @pytest.fixture(scope="session")
-def image_files(docker_client: docker.DockerClient, image: str) -> dict[str, tarfile.TarInfo]:
-    """Every path of the image's filesystem (without leading slash), from ``docker export``."""
-    container = docker_client.containers.create(image, labels=create_labels(image, None))
-    try:
-        data = b"".join(container.export())
-    finally:
-        container.remove(force=True)
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        return {member.name.rstrip("/"): member for member in archive.getmembers()}
+def image_files(docker_client: docker.DockerClient, image: str) -> ImageFilesystem:
+    """Every path of the image's filesystem, with contents (from ``docker export``)."""
+    return ImageFilesystem.export(docker_client, image, labels=create_labels(image, None))
+
+
+@pytest.fixture(scope="session")
+def layer_report(docker_client: docker.DockerClient, image: str) -> LayerReport:
+    """Every layer of the image with its files, and the bytes wasted across layers."""
+    report = analyze_layers(docker_client, image)
+    FACTS["layers"] = [
+        {"size_mb": round(layer.size / 1e6, 2), "created_by": layer.created_by[:120]}
+        for layer in report.layers
+    ]
+    FACTS["wasted_bytes"] = report.wasted_bytes
+    return report
 
 
 @pytest.fixture(scope="module")
 def service(image: str) -> Iterator[ServiceContainer]:
     """The image running with its defaults, shared by the tests of one module."""
-    with running_service(image) as (container, startup):
-        FACTS.setdefault("startup_seconds", round(startup, 3))
+    with running_service(image) as (container, _):
         yield container

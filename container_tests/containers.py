@@ -72,7 +72,7 @@ def running_service(
         .waiting_for(
             HttpWaitStrategy(expect.port, expect.health_path)
             .for_status_code(200)
-            .with_startup_timeout(int(expect.startup_timeout_s))
+            .with_startup_timeout(int(expect.startup_budget_s))
             .with_poll_interval(0.05)
         )
     )

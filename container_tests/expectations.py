@@ -20,7 +20,12 @@ class Expectations:
     workdir: str
     health_path: str
     max_image_mb: float
-    startup_timeout_s: float
+    python_version: str
+    max_layers: int
+    max_wasted_mb: float
+    startup_budget_s: float
+    stop_budget_s: float
+    memory_limit: str
     required_paths: tuple[str, ...]
     context_allowed: frozenset[str]
     workdir_allowed: frozenset[str]
@@ -41,7 +46,12 @@ def load_expectations() -> Expectations:
         workdir=table["workdir"],
         health_path=table["health-path"],
         max_image_mb=float(table["max-image-mb"]),
-        startup_timeout_s=float(table["startup-timeout-s"]),
+        python_version=str(table["python-version"]),
+        max_layers=int(table["max-layers"]),
+        max_wasted_mb=float(table["max-wasted-mb"]),
+        startup_budget_s=float(table["startup-budget-s"]),
+        stop_budget_s=float(table["stop-budget-s"]),
+        memory_limit=str(table["memory-limit"]),
         required_paths=tuple(table["required-paths"]),
         context_allowed=frozenset(table["context-allowed"]),
         workdir_allowed=frozenset(table["workdir-allowed"]),

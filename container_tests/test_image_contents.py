@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
-import tarfile
 
 from container_tests.containers import ServiceContainer
 from container_tests.expectations import Expectations
+from container_tests.filesystem import ImageFilesystem
 
 
 def _workdir(expect: Expectations) -> str:
@@ -14,19 +14,23 @@ def _workdir(expect: Expectations) -> str:
 
 
 def test_image_holds_the_app_and_its_venv(
-    image_files: dict[str, tarfile.TarInfo], expect: Expectations
+    image_files: ImageFilesystem, expect: Expectations
 ) -> None:
     missing = [
-        path for path in expect.required_paths if f"{_workdir(expect)}/{path}" not in image_files
+        path
+        for path in expect.required_paths
+        if f"{_workdir(expect)}/{path}" not in image_files.members
     ]
     assert not missing, f"the image lacks {missing} under {expect.workdir}: check the COPY steps"
 
 
 def test_workdir_holds_only_the_app_and_the_venv(
-    image_files: dict[str, tarfile.TarInfo], expect: Expectations
+    image_files: ImageFilesystem, expect: Expectations
 ) -> None:
     prefix = f"{_workdir(expect)}/"
-    top = {path[len(prefix) :].split("/")[0] for path in image_files if path.startswith(prefix)}
+    top = {
+        path[len(prefix) :].split("/")[0] for path in image_files.members if path.startswith(prefix)
+    }
     extra = sorted(top - expect.workdir_allowed)
     assert not extra, (
         f"{expect.workdir} holds {extra}; only {sorted(expect.workdir_allowed)} belong in the "
@@ -34,12 +38,10 @@ def test_workdir_holds_only_the_app_and_the_venv(
     )
 
 
-def test_image_holds_no_excluded_file(
-    image_files: dict[str, tarfile.TarInfo], expect: Expectations
-) -> None:
+def test_image_holds_no_excluded_file(image_files: ImageFilesystem, expect: Expectations) -> None:
     found = sorted(
         path
-        for path in image_files
+        for path in image_files.members
         if any(
             fnmatch.fnmatch(part, pattern)
             for part in path.split("/")
@@ -50,12 +52,12 @@ def test_image_holds_no_excluded_file(
 
 
 def test_image_has_no_compiler_or_package_manager(
-    image_files: dict[str, tarfile.TarInfo],
+    image_files: ImageFilesystem,
 ) -> None:
     tools = ["gcc", "cc", "g++", "make", "apt-get", "dpkg", "pip", "uv", "sh", "bash"]
     found = sorted(
         path
-        for path in image_files
+        for path in image_files.members
         if any(path.endswith(f"bin/{tool}") for tool in tools)
         and not path.startswith("app/.venv/lib")
     )
@@ -78,3 +80,13 @@ def test_no_dev_dependency_is_importable(service: ServiceContainer, expect: Expe
 def test_the_app_imports_as_the_runtime_user(service: ServiceContainer) -> None:
     result = service.exec(["python", "-c", "import app.main, os; print(os.getuid())"])
     assert result.exit_code == 0, f"importing the app failed: {result.output.decode()}"
+
+
+def test_interpreter_is_the_declared_version(
+    service: ServiceContainer, expect: Expectations
+) -> None:
+    result = service.exec(["python", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+    version = result.output.decode().strip()
+    assert version == expect.python_version, (
+        f"the image runs Python {version}, pyproject declares {expect.python_version}"
+    )

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import tarfile
-
 import docker
 
 from container_tests.expectations import Expectations
+from container_tests.filesystem import ImageFilesystem
 
 
-def _largest(
-    docker_client: docker.DockerClient, image: str, files: dict[str, tarfile.TarInfo]
-) -> str:
+def _largest(docker_client: docker.DockerClient, image: str, files: ImageFilesystem) -> str:
     """The largest layers and files of the image, for a person to act on."""
     layers = sorted(docker_client.api.history(image), key=lambda lay: lay["Size"], reverse=True)
-    members = sorted(files.values(), key=lambda member: member.size, reverse=True)
+    members = sorted(files.files(), key=lambda member: member.size, reverse=True)
     return (
         "Largest layers:\n"
         + "\n".join(
@@ -29,7 +26,7 @@ def test_image_size_is_within_budget(
     docker_client: docker.DockerClient,
     image: str,
     image_attrs: dict,
-    image_files: dict[str, tarfile.TarInfo],
+    image_files: ImageFilesystem,
     expect: Expectations,
 ) -> None:
     size_mb = image_attrs["Size"] / 1e6

@@ -100,7 +100,7 @@ run_step() { # run_step TITLE COMMAND...: one numbered, timed gate step; set -e 
 }
 mkdir -p "$REPORT_DIR"
 
-run_step "lint (ruff)" sh -c 'uv run --frozen ruff check . && uv run --frozen ruff format --check .'
+run_step "lint (ruff, hadolint)" sh -c 'uv run --frozen ruff check . && uv run --frozen ruff format --check . && uv run --frozen hadolint --config .hadolint.yaml Dockerfile'
 run_step "unit tests with coverage" uv run --frozen pytest unit_tests \
   --junitxml="$REPORT_DIR/unit-tests.xml"
 run_step "base images" resolve_base_images

@@ -2,7 +2,9 @@
 # Makes the local base images the Dockerfile needs when no registry can be reached:
 #   uv image       FROM-scratch image holding /uv (the version pinned in the Dockerfile)
 #   builder image  Debian trixie with Python 3.13 at /usr/bin/python3.13, a shell and binutils
-#   runtime image  Debian trixie, Python 3.13 at the same path, no shell, user nonroot (65532)
+#   runtime image  Debian trixie, Python 3.13 at the same path, no shell, user nonroot (65532);
+#                  no charset modules (Python has its own codecs), stdlib tests, IDLE, Tk,
+#                  debconf or perl; the stdlib compiled to bytecode (no maintainer script did)
 # Built from Debian packages with mmdebstrap and `docker import` (the extract variant runs no
 # maintainer scripts, so the hooks below do what they would: links, CA bundle, users). Idempotent: an image whose
 # label records the same inputs (this script and the pinned uv version) is reused as it is.
@@ -99,7 +101,10 @@ else
     "printf 'root:x:0:\\nnonroot:x:$RUNTIME_UID:\\n' > \"\$1/etc/group\"" \
     "mkdir -p \"\$1/home/nonroot\" && chown $RUNTIME_UID:$RUNTIME_UID \"\$1/home/nonroot\"" \
     'mkdir -p "$1/etc/ssl/certs" && cat "$1"/usr/share/ca-certificates/mozilla/*.crt > "$1/etc/ssl/certs/ca-certificates.crt"' \
-    'rm -f "$1"/usr/bin/openssl "$1"/usr/bin/c_rehash')
+    'rm -f "$1"/usr/bin/openssl "$1"/usr/bin/c_rehash "$1"/usr/bin/debconf* "$1"/usr/sbin/dpkg-* "$1"/usr/sbin/update-ca-certificates' \
+    'rm -rf "$1"/usr/share/perl5 "$1"/usr/share/debconf "$1"/usr/lib/x86_64-linux-gnu/gconv' \
+    'rm -rf "$1"/usr/lib/python3.13/test "$1"/usr/lib/python3.13/idlelib "$1"/usr/lib/python3.13/tkinter "$1"/usr/lib/python3.13/turtledemo "$1"/usr/lib/python3.13/ensurepip "$1"/usr/lib/python3.13/pydoc_data' \
+    'chroot "$1" /usr/bin/python3.13 -m compileall -q /usr/lib/python3.13')
   mmdebstrap --quiet --variant=extract \
     --include=python3.13-minimal,libpython3.13-stdlib,ca-certificates \
     "${options[@]}" "$SUITE" "$work/runtime.tar"

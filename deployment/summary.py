@@ -1,4 +1,6 @@
-"""Prints the gate's summary: image facts and test counts, read from Docker and JUnit XML.
+"""Writes and prints the gate's image report: facts from Docker, the suite and JUnit XML.
+
+Writes ``DIR/image-report.json`` and prints the same as a table.
 
 Usage: ``python deployment/summary.py --image TAG --reports DIR [--seconds N]``
 """
@@ -10,6 +12,7 @@ import json
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import docker
 
@@ -27,6 +30,28 @@ def junit_counts(path: Path) -> dict[str, int]:
     return counts
 
 
+def image_facts(tag: str) -> dict[str, Any]:
+    """What ``docker image inspect`` says of the release image."""
+    image = docker.from_env().images.get(tag)
+    config = image.attrs["Config"]
+    check = config.get("Healthcheck") or {}
+    return {
+        "image": tag,
+        "id": image.id,
+        "repo_digests": image.attrs.get("RepoDigests") or [],
+        "size_mb": round(image.attrs["Size"] / 1e6, 1),
+        "layer_count": len(image.attrs["RootFS"]["Layers"]),
+        "user": config.get("User"),
+        "ports": sorted(config.get("ExposedPorts") or {}),
+        "healthcheck": {
+            "test": check.get("Test"),
+            "interval_s": check.get("Interval", 0) / 1e9,
+            "timeout_s": check.get("Timeout", 0) / 1e9,
+        },
+        "labels": config.get("Labels") or {},
+    }
+
+
 def main() -> int:
     """Collects the facts, prints them as a table and writes them as JSON beside the reports."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -35,20 +60,26 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=0, help="wall time of the gate")
     args = parser.parse_args()
 
-    image = docker.from_env().images.get(args.image)
     facts_file = args.reports / "container-facts.json"
-    facts = json.loads(facts_file.read_text()) if facts_file.exists() else {}
-    summary = {
-        "image": args.image,
-        "id": image.id,
-        "size_mb": round(image.attrs["Size"] / 1e6, 1),
-        "layers": len(image.attrs["RootFS"]["Layers"]),
-        "startup_seconds": facts.get("startup_seconds"),
+    suite_facts = json.loads(facts_file.read_text()) if facts_file.exists() else {}
+    report = {
+        **image_facts(args.image),
+        "layers": suite_facts.get("layers", []),
+        "wasted_bytes": suite_facts.get("wasted_bytes"),
+        "startup_seconds": suite_facts.get("startup_seconds"),
+        "startup_samples": suite_facts.get("startup_samples", []),
+        "stop_seconds": suite_facts.get("stop_seconds"),
         "unit_tests": junit_counts(args.reports / "unit-tests.xml"),
         "container_tests": junit_counts(args.reports / "container-tests.xml"),
         "gate_seconds": args.seconds,
     }
-    (args.reports / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (args.reports / "image-report.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(table(report, args.reports))
+    return 0
+
+
+def table(report: dict[str, Any], reports: Path) -> str:
+    """The report as a short two-column table."""
 
     def tests(counts: dict[str, int]) -> str:
         passed = counts["tests"] - counts["failures"] - counts["errors"] - counts["skipped"]
@@ -57,19 +88,32 @@ def main() -> int:
             f"{counts['skipped']} skipped"
         )
 
-    startup = summary["startup_seconds"]
+    def seconds(value: float | None, what: str) -> str:
+        return f"{value:.2f} s {what}" if value is not None else "not measured"
+
+    largest = sorted(report["layers"], key=lambda layer: layer["size_mb"], reverse=True)[:3]
+    wasted = report["wasted_bytes"]
     rows = [
-        ("image", f"{args.image} ({image.short_id.removeprefix('sha256:')})"),
-        ("size", f"{summary['size_mb']} MB uncompressed"),
-        ("layers", str(summary["layers"])),
-        ("startup", f"{startup:.2f} s to first 200 on /health" if startup else "not measured"),
-        ("unit tests", tests(summary["unit_tests"])),
-        ("container tests", tests(summary["container_tests"])),
-        ("gate", f"{args.seconds} s; reports in {args.reports}/"),
+        ("image", f"{report['image']} ({report['id'].removeprefix('sha256:')[:12]})"),
+        ("size", f"{report['size_mb']} MB uncompressed, {report['layer_count']} layers"),
+        *(
+            (
+                ("largest layers" if i == 0 else ""),
+                f"{lay['size_mb']:6.2f} MB  {lay['created_by'][:60] or '(base image)'}",
+            )
+            for i, lay in enumerate(largest)
+        ),
+        ("wasted", f"{wasted} bytes across layers" if wasted is not None else "not measured"),
+        ("user, ports", f"{report['user']}, {', '.join(report['ports'])}"),
+        ("healthcheck", " ".join((report["healthcheck"]["test"] or ["none"])[1:])),
+        ("start-up", seconds(report["startup_seconds"], "to first 200 on /health (median)")),
+        ("SIGTERM", seconds(report["stop_seconds"], "to exit 0")),
+        ("unit tests", tests(report["unit_tests"])),
+        ("container tests", tests(report["container_tests"])),
+        ("gate", f"{report['gate_seconds']} s; reports in {reports}/"),
     ]
     width = max(len(name) for name, _ in rows)
-    print("\n".join(f"  {name:<{width}}  {value}" for name, value in rows))
-    return 0
+    return "\n".join(f"  {name:<{width}}  {value}" for name, value in rows)
 
 
 if __name__ == "__main__":

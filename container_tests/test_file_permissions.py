@@ -1,0 +1,116 @@
+"""File ownership, modes and bytecode of the image (what container-structure-test checks)."""
+
+from __future__ import annotations
+
+import stat
+
+from container_tests.expectations import Expectations
+from container_tests.filesystem import ImageFilesystem
+
+PYC_UNCHECKED_HASH = 0b01  # PEP 552 flags: hash-based, source not checked
+
+
+# Created by the container runtime, not shipped in the image.
+RUNTIME_PATHS = ("dev", "proc", "sys", "etc/hostname", "etc/hosts", "etc/resolv.conf", ".dockerenv")
+
+
+def _shipped(path: str) -> bool:
+    return not any(path == p or path.startswith(p + "/") for p in RUNTIME_PATHS)
+
+
+def _under(image_files: ImageFilesystem, prefix: str) -> dict:
+    return {
+        p: m for p, m in image_files.members.items() if p == prefix or p.startswith(prefix + "/")
+    }
+
+
+def test_no_setuid_or_setgid_files(image_files: ImageFilesystem) -> None:
+    flagged = sorted(
+        f"/{path} ({stat.filemode(m.mode)})"
+        for path, m in image_files.members.items()
+        if m.mode & (stat.S_ISUID | stat.S_ISGID)
+    )
+    assert not flagged, f"setuid/setgid files allow privilege escalation: {flagged}"
+
+
+def test_no_world_writable_files_outside_tmp(image_files: ImageFilesystem) -> None:
+    writable = sorted(
+        f"/{path} ({stat.filemode(m.mode)})"
+        for path, m in image_files.members.items()
+        if m.mode & stat.S_IWOTH
+        and not m.issym()
+        and _shipped(path)
+        and path != "tmp"
+        and not path.startswith("tmp/")
+    )
+    assert not writable, f"world-writable paths outside /tmp: {writable[:20]}"
+
+
+def test_app_and_venv_belong_to_root_and_are_read_only_for_the_service_user(
+    image_files: ImageFilesystem, expect: Expectations
+) -> None:
+    workdir = expect.workdir.strip("/")
+    wrong = sorted(
+        f"/{path} ({m.uid}:{m.gid} {stat.filemode(m.mode)})"
+        for path, m in _under(image_files, workdir).items()
+        if not m.issym() and (m.uid != 0 or m.gid != 0 or m.mode & (stat.S_IWGRP | stat.S_IWOTH))
+    )
+    assert not wrong, (
+        f"{expect.workdir} must be owned by root and writable by nobody else, so the service "
+        f"(UID {expect.uid}) cannot rewrite its own code: {wrong[:20]}"
+    )
+
+
+def test_app_files_have_the_expected_modes(
+    image_files: ImageFilesystem, expect: Expectations
+) -> None:
+    app = _under(image_files, f"{expect.workdir.strip('/')}/app")
+    wrong = sorted(
+        f"/{path} {stat.filemode(m.mode)}"
+        for path, m in app.items()
+        if (m.isdir() and stat.S_IMODE(m.mode) != 0o755)
+        or (m.isfile() and stat.S_IMODE(m.mode) != 0o644)
+    )
+    assert app, "the app package is missing"
+    assert not wrong, f"app files must be 0644 and folders 0755: {wrong[:20]}"
+
+
+def test_app_bytecode_was_compiled_in_the_build(
+    image_files: ImageFilesystem, expect: Expectations
+) -> None:
+    app = f"{expect.workdir.strip('/')}/app"
+    tag = f"cpython-{expect.python_version.replace('.', '')}"
+    sources = [p for p in _under(image_files, app) if p.endswith(".py")]
+    missing = [p for p in sources if _pyc_path(p, tag) not in image_files.members]
+    assert sources, "no app sources found"
+    assert not missing, f"app modules without {tag} bytecode: {missing}"
+    pycs = [p for p in _under(image_files, app) if p.endswith(".pyc")]
+    foreign = [p for p in pycs if f".{tag}." not in p]
+    assert not foreign, f"bytecode of another interpreter (from the host?): {foreign}"
+    unchecked = [p for p in pycs if _pyc_flags(image_files.read(p)) != PYC_UNCHECKED_HASH]
+    assert not unchecked, (
+        f"bytecode not compiled by the build (expected unchecked-hash .pyc): {unchecked}"
+    )
+
+
+def test_dependencies_are_compiled_to_bytecode(
+    image_files: ImageFilesystem, expect: Expectations
+) -> None:
+    tag = f"cpython-{expect.python_version.replace('.', '')}"
+    site = f"{expect.workdir.strip('/')}/.venv/lib/python{expect.python_version}/site-packages"
+    sources = [p for p in _under(image_files, site) if p.endswith(".py")]
+    missing = [p for p in sources if _pyc_path(p, tag) not in image_files.members]
+    assert sources, f"no dependencies found under /{site}"
+    assert not missing, (
+        f"{len(missing)} of {len(sources)} dependency modules lack bytecode (UV_COMPILE_BYTECODE): "
+        f"{missing[:10]}"
+    )
+
+
+def _pyc_path(source: str, tag: str) -> str:
+    folder, _, name = source.rpartition("/")
+    return f"{folder}/__pycache__/{name.removesuffix('.py')}.{tag}.pyc"
+
+
+def _pyc_flags(data: bytes) -> int:
+    return int.from_bytes(data[4:8], "little")

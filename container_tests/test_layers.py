@@ -1,0 +1,77 @@
+"""Layers: count, bytes wasted across them (as dive computes), and build-cache reuse."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import docker
+
+from container_tests.expectations import ROOT, Expectations
+from container_tests.filesystem import LayerReport
+
+# What deployment/app-build.sh needs to build from a copy of the checkout.
+BUILD_INPUTS = ("Dockerfile", ".dockerignore", "pyproject.toml", "uv.lock", "app", "deployment")
+
+
+def test_layer_count_is_bounded(layer_report: LayerReport, expect: Expectations) -> None:
+    count = len(layer_report.layers)
+    listing = "\n".join(
+        f"  {layer.size / 1e6:8.2f} MB  {layer.created_by[:90]}" for layer in layer_report.layers
+    )
+    assert count <= expect.max_layers, (
+        f"the image has {count} layers, over the {expect.max_layers} allowed "
+        f"([tool.container-tests] max-layers); merge steps in the runtime stage:\n{listing}"
+    )
+
+
+def test_wasted_bytes_are_within_budget(layer_report: LayerReport, expect: Expectations) -> None:
+    wasted_mb = layer_report.wasted_bytes / 1e6
+    worst = sorted(layer_report.wasted_files, key=lambda item: item[1], reverse=True)[:10]
+    assert wasted_mb <= expect.max_wasted_mb, (
+        f"{wasted_mb:.2f} MB are overwritten or deleted by later layers (budget "
+        f"{expect.max_wasted_mb} MB); largest: {[(f'/{p}', s) for p, s in worst]}"
+    )
+
+
+def test_changing_only_app_code_reuses_the_dependency_layer(
+    tmp_path: Path, docker_client: docker.DockerClient, image: str
+) -> None:
+    for name in BUILD_INPUTS:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, tmp_path / name)
+    with (tmp_path / "app" / "routes.py").open("a", encoding="utf-8") as routes:
+        routes.write("\n# touched by test_changing_only_app_code_reuses_the_dependency_layer\n")
+    tag = f"modern-ml-microservices-app:cache-check-{uuid.uuid4().hex[:8]}"
+    build = subprocess.run(
+        [tmp_path / "deployment" / "app-build.sh", "--build-only"],
+        env={**os.environ, "IMAGE_TAG": tag, "BUILDKIT_PROGRESS": "plain"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert build.returncode == 0, f"rebuild failed:\n{build.stderr[-3000:]}"
+    try:
+        before = docker_client.images.get(image).attrs["RootFS"]["Layers"]
+        after = docker_client.images.get(tag).attrs["RootFS"]["Layers"]
+    finally:
+        docker_client.images.remove(tag, force=True)
+    lines = build.stderr.splitlines()
+    # BuildKit's plain progress: "#9 [builder 4/7] RUN ... uv sync ..." then "#9 CACHED".
+    sync_ids = {line.split()[0] for line in lines if "uv sync" in line and line.startswith("#")}
+    assert sync_ids, "no uv sync step in the build output"
+    assert all(f"{step} CACHED" in lines for step in sync_ids), (
+        "the dependency step (uv sync) ran again after a change under app/ only; keep it "
+        "before COPY app and bind-mount only pyproject.toml and uv.lock"
+    )
+    assert len(before) == len(after), "an app-only edit changed the number of layers"
+    changed = [i for i, (old, new) in enumerate(zip(before, after, strict=True)) if old != new]
+    assert len(changed) == 1, (
+        f"an app-only edit changed layers {changed} of {len(before)}; only the app layer may"
+    )

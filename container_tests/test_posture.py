@@ -1,0 +1,85 @@
+"""Runtime posture: hardened flags, memory limit, start-up time and graceful shutdown."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import pytest
+
+from container_tests.conftest import FACTS
+from container_tests.containers import ServiceContainer, running_service
+from container_tests.expectations import Expectations
+
+STARTS = 3
+
+
+@pytest.fixture(scope="module")
+def hardened(image: str, expect: Expectations) -> ServiceContainer:
+    """The image run read-only, without capabilities or privilege escalation, memory-limited."""
+    with running_service(
+        image,
+        read_only=True,
+        cap_drop=["ALL"],
+        security_opt=["no-new-privileges"],
+        mem_limit=expect.memory_limit,
+    ) as (container, _):
+        yield container
+
+
+@pytest.mark.parametrize("path", ["/docs", "/health", "/openapi.json"])
+def test_hardened_container_serves(hardened: ServiceContainer, path: str) -> None:
+    response = hardened.get(path)
+    assert response.status_code == 200, (
+        f"{path} answered {response.status_code} with --read-only --cap-drop ALL "
+        "--security-opt no-new-privileges"
+    )
+
+
+def test_hardened_container_runs_as_the_image_user_without_capabilities(
+    hardened: ServiceContainer, expect: Expectations
+) -> None:
+    probe = (
+        "import os; status = open('/proc/self/status').read().splitlines(); "
+        "caps = [l.split()[1] for l in status if l.startswith('CapEff')]; "
+        "print(os.getuid(), caps[0])"
+    )
+    result = hardened.exec(["python", "-c", probe])
+    uid, effective = result.output.decode().split()
+    assert int(uid) == expect.uid, f"the container runs as UID {uid}"
+    assert int(effective, 16) == 0, f"effective capabilities {effective}, expected none"
+
+
+def test_sigterm_stops_the_container_cleanly_within_budget(
+    image: str, expect: Expectations
+) -> None:
+    with running_service(image) as (container, _):
+        wrapped = container.get_wrapped_container()
+        started = time.perf_counter()
+        wrapped.kill(signal="SIGTERM")
+        result = wrapped.wait(timeout=expect.stop_budget_s + 5)
+        seconds = time.perf_counter() - started
+        logs = container.logs_text()
+    FACTS["stop_seconds"] = round(seconds, 3)
+    assert result["StatusCode"] == 0, (
+        f"SIGTERM ended the container with exit code {result['StatusCode']}, expected 0 "
+        f"(the server must be PID 1 and shut down gracefully):\n{logs[-1500:]}"
+    )
+    assert seconds <= expect.stop_budget_s, (
+        f"the container took {seconds:.1f} s to stop after SIGTERM "
+        f"(budget {expect.stop_budget_s} s)"
+    )
+
+
+def test_startup_time_is_within_budget(image: str, expect: Expectations) -> None:
+    timings = []
+    for _ in range(STARTS):
+        with running_service(image) as (_, seconds):
+            timings.append(seconds)
+    median = statistics.median(timings)
+    FACTS["startup_seconds"] = round(median, 3)
+    FACTS["startup_samples"] = [round(t, 3) for t in timings]
+    assert max(timings) <= expect.startup_budget_s, (
+        f"start-up took {max(timings):.2f} s (budget {expect.startup_budget_s} s, "
+        f"[tool.container-tests] startup-budget-s); samples {timings}"
+    )

@@ -1,0 +1,78 @@
+"""No secret in the image: files, keys, metadata, history or build secrets (as dockle checks)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import docker
+
+from container_tests.filesystem import ImageFilesystem, LayerReport
+
+SECRET_NAME = re.compile(
+    r"(?i)(passw(or)?d|secret|token|api[_-]?key|private[_-]?key|credential|access[_-]?key)"
+)
+SECRET_VALUE = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}"
+    r"|xox[baprs]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9]{20,}|glpat-[A-Za-z0-9_-]{20}"
+)
+PRIVATE_KEY = b"PRIVATE KEY-----"
+
+
+def test_no_private_key_in_any_file(image_files: ImageFilesystem) -> None:
+    keys = sorted(
+        f"/{m.name}"
+        for m in image_files.files()
+        if m.size < 4_000_000 and PRIVATE_KEY in image_files.read(m.name)
+    )
+    assert not keys, f"private keys are in the image: {keys}"
+
+
+def test_no_secret_looking_env_or_label(image_attrs: dict) -> None:
+    config = image_attrs["Config"]
+    env = dict(item.split("=", 1) for item in config.get("Env") or [])
+    labels = config.get("Labels") or {}
+    suspicious = sorted(
+        f"{kind} {key}"
+        for kind, pairs in (("ENV", env), ("LABEL", labels))
+        for key, value in pairs.items()
+        if SECRET_NAME.search(key) or SECRET_VALUE.search(value)
+    )
+    assert not suspicious, f"secret-looking image metadata: {suspicious}; pass secrets at run time"
+
+
+def test_history_shows_no_secret(docker_client: docker.DockerClient, image: str) -> None:
+    steps = [step.get("CreatedBy", "") for step in docker_client.api.history(image)]
+    leaks = [step[:160] for step in steps if SECRET_VALUE.search(step)]
+    build_args = [
+        step[:160]
+        for step in steps
+        if re.search(r"\|\d+ .*\b\w*(PASSWORD|SECRET|TOKEN|API_KEY)\w*=", step)
+    ]
+    assert not leaks, f"docker history shows secret values: {leaks}"
+    assert not build_args, f"build ARGs that look like secrets are baked into history: {build_args}"
+
+
+def test_build_secret_content_is_in_no_layer(layer_report: LayerReport) -> None:
+    in_secrets = [
+        path
+        for layer in layer_report.layers
+        for path in layer.files
+        if path.startswith("run/secrets")
+    ]
+    assert not in_secrets, f"files under /run/secrets were stored in a layer: {in_secrets}"
+    bundle = os.environ.get("SSL_CERT_FILE")
+    if not bundle or not Path(bundle).is_file():
+        return  # no CA bundle was passed to the build, so none can have leaked
+    digest = hashlib.sha256(Path(bundle).read_bytes()).hexdigest()
+    copies = [
+        f"/{path} ({layer.created_by[:60]})"
+        for layer in layer_report.layers
+        for path, file_digest in layer.digests.items()
+        if file_digest == digest
+    ]
+    assert not copies, (
+        f"the CA bundle passed as a build secret ({bundle}) was stored in a layer: {copies}"
+    )

@@ -79,9 +79,8 @@ def test_app_bytecode_was_compiled_in_the_build(
     image_files: ImageFilesystem, expect: Expectations
 ) -> None:
     app = f"{expect.workdir.strip('/')}/app"
-    tag = f"cpython-{expect.python_version.replace('.', '')}"
-    sources = [p for p in _under(image_files, app) if p.endswith(".py")]
-    missing = [p for p in sources if _pyc_path(p, tag) not in image_files.members]
+    tag = _cache_tag(expect)
+    sources, missing = _sources_without_bytecode(image_files, app, tag)
     assert sources, "no app sources found"
     assert not missing, f"app modules without {tag} bytecode: {missing}"
     pycs = [p for p in _under(image_files, app) if p.endswith(".pyc")]
@@ -96,15 +95,25 @@ def test_app_bytecode_was_compiled_in_the_build(
 def test_dependencies_are_compiled_to_bytecode(
     image_files: ImageFilesystem, expect: Expectations
 ) -> None:
-    tag = f"cpython-{expect.python_version.replace('.', '')}"
     site = f"{expect.workdir.strip('/')}/.venv/lib/python{expect.python_version}/site-packages"
-    sources = [p for p in _under(image_files, site) if p.endswith(".py")]
-    missing = [p for p in sources if _pyc_path(p, tag) not in image_files.members]
+    sources, missing = _sources_without_bytecode(image_files, site, _cache_tag(expect))
     assert sources, f"no dependencies found under /{site}"
     assert not missing, (
         f"{len(missing)} of {len(sources)} dependency modules lack bytecode (UV_COMPILE_BYTECODE): "
         f"{missing[:10]}"
     )
+
+
+def _cache_tag(expect: Expectations) -> str:
+    return f"cpython-{expect.python_version.replace('.', '')}"
+
+
+def _sources_without_bytecode(
+    image_files: ImageFilesystem, folder: str, tag: str
+) -> tuple[list[str], list[str]]:
+    """The .py files under ``folder``, and those of them without a ``tag`` .pyc."""
+    sources = [p for p in _under(image_files, folder) if p.endswith(".py")]
+    return sources, [p for p in sources if _pyc_path(p, tag) not in image_files.members]
 
 
 def _pyc_path(source: str, tag: str) -> str:

@@ -27,8 +27,15 @@ import docker
 import pytest
 from docker.errors import DockerException, ImageNotFound
 from testcontainers.core.labels import LABEL_SESSION_ID, SESSION_ID, create_labels
+from testcontainers.core.network import Network
 
-from container_tests.containers import ServiceContainer, running_service
+from container_tests.containers import (
+    ServiceContainer,
+    private_network,
+    running_service,
+    running_stand_in,
+    upstream_env,
+)
 from container_tests.expectations import ROOT, Expectations, load_expectations
 from container_tests.filesystem import ImageFilesystem, LayerReport, analyze_layers
 
@@ -175,4 +182,27 @@ def layer_report(docker_client: docker.DockerClient, image: str) -> LayerReport:
 def service(image: str) -> Iterator[ServiceContainer]:
     """The image running with its defaults, shared by the tests of one module."""
     with running_service(image) as (container, _):
+        yield container
+
+
+@pytest.fixture(scope="session")
+def network() -> Iterator[Network]:
+    """A private Docker network for the app and its stand-in upstream."""
+    with private_network() as net:
+        yield net
+
+
+@pytest.fixture(scope="session")
+def stand_in(image: str, network: Network) -> Iterator[ServiceContainer]:
+    """The stand-in collection API (container_tests/stand_in/met_stub.py) on ``network``."""
+    with running_stand_in(image, network) as container:
+        yield container
+
+
+@pytest.fixture(scope="module")
+def upstream_service(
+    image: str, network: Network, stand_in: ServiceContainer, expect: Expectations
+) -> Iterator[ServiceContainer]:
+    """The app wired by MET_API_URL to the stand-in, with the fault tests' short timeout."""
+    with running_service(image, env=upstream_env(expect), network=network) as (container, _):
         yield container

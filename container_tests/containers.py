@@ -17,7 +17,7 @@ from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 from testcontainers.core.wait_strategies import HttpWaitStrategy
 
-from container_tests.expectations import load_expectations
+from container_tests.expectations import Expectations, load_expectations
 
 STAND_IN_SOURCE = Path(__file__).with_name("stand_in") / "met_stub.py"
 STAND_IN_ALIAS = "met-stand-in"
@@ -45,6 +45,15 @@ class ServiceContainer(DockerContainer):
         """Everything the container wrote to stdout and stderr."""
         out, err = self.get_logs()
         return (out + err).decode(errors="replace")
+
+
+def upstream_env(expect: Expectations, url: str | None = None) -> dict[str, str]:
+    """Settings that point the app at the stand-in (or ``url``) with the tests' timeout."""
+    return {
+        "MET_API_URL": url or f"http://{STAND_IN_ALIAS}:{STAND_IN_PORT}",
+        "UPSTREAM_TIMEOUT": str(expect.upstream_timeout_s),
+        "UPSTREAM_CONNECT_TIMEOUT": str(expect.upstream_timeout_s),
+    }
 
 
 def private_network() -> Network:

@@ -26,6 +26,11 @@ class Expectations:
     startup_budget_s: float
     stop_budget_s: float
     memory_limit: str
+    upstream_timeout_s: float
+    timeout_margin_s: float
+    fuzz_examples: int
+    load_seconds: float
+    load_concurrency: int
     required_paths: tuple[str, ...]
     context_allowed: frozenset[str]
     workdir_allowed: frozenset[str]
@@ -52,6 +57,11 @@ def load_expectations() -> Expectations:
         startup_budget_s=float(table["startup-budget-s"]),
         stop_budget_s=float(table["stop-budget-s"]),
         memory_limit=str(table["memory-limit"]),
+        upstream_timeout_s=float(table["upstream-timeout-s"]),
+        timeout_margin_s=float(table["timeout-margin-s"]),
+        fuzz_examples=int(table["fuzz-examples"]),
+        load_seconds=float(table["load-seconds"]),
+        load_concurrency=int(table["load-concurrency"]),
         required_paths=tuple(table["required-paths"]),
         context_allowed=frozenset(table["context-allowed"]),
         workdir_allowed=frozenset(table["workdir-allowed"]),

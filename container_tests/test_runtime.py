@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import docker
-import pytest
 from testcontainers.core.labels import create_labels
-from testcontainers.core.network import Network
 
-from container_tests.containers import (
-    STAND_IN_ALIAS,
-    STAND_IN_PORT,
-    ServiceContainer,
-    private_network,
-    running_service,
-    running_stand_in,
-)
+from container_tests.containers import ServiceContainer, running_service
 
 PUBLIC_API = "https://collectionapi.metmuseum.org"
 
@@ -63,41 +53,9 @@ def test_unknown_env_stops_the_container_with_a_clear_message(
     assert "Traceback" not in logs, f"a settings error must not print a traceback:\n{logs}"
 
 
-@pytest.fixture(scope="module")
-def network() -> Iterator[Network]:
-    with private_network() as net:
-        yield net
-
-
-@pytest.fixture(scope="module")
-def upstream_service(image: str, network: Network) -> Iterator[ServiceContainer]:
-    """The app wired by MET_API_URL to the stand-in upstream on a private network."""
-    with (
-        running_stand_in(image, network),
-        running_service(
-            image,
-            env={
-                "MET_API_URL": f"http://{STAND_IN_ALIAS}:{STAND_IN_PORT}",
-                "UPSTREAM_TIMEOUT": "3",
-            },
-            network=network,
-        ) as (container, _),
-    ):
-        yield container
-
-
 def test_search_answers_end_to_end_through_the_stand_in(
     upstream_service: ServiceContainer,
 ) -> None:
     response = upstream_service.get("/api/search", title="sunflowers")
     assert response.status_code == 200, response.text
     assert response.json().endswith("DT1502_cropped2.jpg"), response.text
-
-
-@pytest.mark.parametrize(("title", "status"), [("nothing", 404), ("boom", 502), ("garbage", 502)])
-def test_search_maps_upstream_answers_in_the_image(
-    upstream_service: ServiceContainer, title: str, status: int
-) -> None:
-    response = upstream_service.get("/api/search", title=title)
-    assert response.status_code == status, response.text
-    assert isinstance(response.json()["detail"], str)

@@ -142,7 +142,7 @@ BREAKS = (
         "app/errors.py",
         "    status_code = status.HTTP_502_BAD_GATEWAY",
         "    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR",
-        ("test_search_maps_upstream_answers_in_the_image",),
+        ("test_fault_matrix",),
     ),
     Break(
         "size budget below the image",
@@ -228,6 +228,27 @@ BREAKS = (
         "        timeout_graceful_shutdown=8,\n    )\n    return 0",
         "        timeout_graceful_shutdown=8,\n    )\n    return 3",
         ("test_sigterm_stops_the_container_cleanly_within_budget",),
+    ),
+    Break(
+        "no graceful drain on shutdown",
+        "app/__main__.py",
+        "timeout_graceful_shutdown=8,",
+        "timeout_graceful_shutdown=0,",
+        ("test_sigterm_lets_in_flight_requests_finish",),
+    ),
+    Break(
+        "service crashes on non-ASCII titles",
+        "app/services/search.py",
+        "hits = await self._provider.search(title)",
+        'hits = await self._provider.search(title.encode("ascii").decode())',
+        ("test_api_conforms_to_its_schema",),
+    ),
+    Break(
+        "upstream timeout not applied",
+        "app/main.py",
+        "timeout=httpx.Timeout(settings.upstream_timeout, connect=settings.upstream_connect_timeout),",
+        "timeout=httpx.Timeout(30.0),",
+        ("test_fault_matrix",),
     ),
 )
 

@@ -69,6 +69,10 @@ def main() -> int:
         "startup_seconds": suite_facts.get("startup_seconds"),
         "startup_samples": suite_facts.get("startup_samples", []),
         "stop_seconds": suite_facts.get("stop_seconds"),
+        "fault_matrix": suite_facts.get("fault_matrix", []),
+        "fuzz": suite_facts.get("fuzz"),
+        "load": suite_facts.get("load"),
+        "drain": suite_facts.get("drain"),
         "unit_tests": junit_counts(args.reports / "unit-tests.xml"),
         "container_tests": junit_counts(args.reports / "container-tests.xml"),
         "gate_seconds": args.seconds,
@@ -91,6 +95,34 @@ def table(report: dict[str, Any], reports: Path) -> str:
     def seconds(value: float | None, what: str) -> str:
         return f"{value:.2f} s {what}" if value is not None else "not measured"
 
+    def faults(matrix: list[dict[str, Any]]) -> str:
+        cells = [f"{row['case']} {row['status']} ({row['seconds']:.2f} s)" for row in matrix]
+        return "; ".join(cells) if cells else "not run"
+
+    def fuzzing(fuzz: dict[str, Any] | None) -> str:
+        if not fuzz:
+            return "not run"
+        statuses = ", ".join(f"{code}: {n}" for code, n in sorted(fuzz["statuses"].items()))
+        return f"{fuzz['examples']} requests over {fuzz['operations']} operations ({statuses})"
+
+    def load(figures: dict[str, Any] | None) -> str:
+        if not figures:
+            return "not run"
+        return (
+            f"{figures['requests']} requests in {figures['seconds']} s at {figures['concurrency']}"
+            f" concurrent: {figures['rps']} req/s, p50 {figures['p50_ms']} ms, p99 "
+            f"{figures['p99_ms']} ms, {figures['errors']} errors, peak memory "
+            f"{figures['peak_memory_mb']} of {figures['memory_limit_mb']} MiB"
+        )
+
+    def drain(figures: dict[str, Any] | None) -> str:
+        if not figures:
+            return "not run"
+        return (
+            f"{figures['in_flight'] - figures['failed']} of {figures['in_flight']} in-flight "
+            f"requests answered after SIGTERM; exit in {figures['seconds']} s"
+        )
+
     largest = sorted(report["layers"], key=lambda layer: layer["size_mb"], reverse=True)[:3]
     wasted = report["wasted_bytes"]
     rows = [
@@ -108,6 +140,10 @@ def table(report: dict[str, Any], reports: Path) -> str:
         ("healthcheck", " ".join((report["healthcheck"]["test"] or ["none"])[1:])),
         ("start-up", seconds(report["startup_seconds"], "to first 200 on /health (median)")),
         ("SIGTERM", seconds(report["stop_seconds"], "to exit 0")),
+        ("fault matrix", faults(report["fault_matrix"])),
+        ("schema fuzzing", fuzzing(report["fuzz"])),
+        ("load", load(report["load"])),
+        ("drain", drain(report["drain"])),
         ("unit tests", tests(report["unit_tests"])),
         ("container tests", tests(report["container_tests"])),
         ("gate", f"{report['gate_seconds']} s; reports in {reports}/"),

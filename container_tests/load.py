@@ -1,0 +1,100 @@
+"""A bounded loopback load generator and a memory sampler, for the load tests."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+
+import httpx
+from docker.models.containers import Container
+
+UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def parse_bytes(size: str) -> int:
+    """``256m`` -> bytes, as docker reads ``--memory``."""
+    size = size.strip().lower()
+    return int(float(size[:-1]) * UNITS[size[-1]]) if size[-1] in UNITS else int(size)
+
+
+@dataclass
+class BurstResult:
+    """What a burst measured: latencies of good answers, and every failure."""
+
+    seconds: float
+    latencies: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float | int]:
+        """Requests, errors, throughput and latency percentiles (ms)."""
+        ordered = sorted(self.latencies)
+
+        def percentile(q: float) -> float:
+            return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
+
+        return {
+            "requests": len(self.latencies) + len(self.failures),
+            "errors": len(self.failures),
+            "seconds": round(self.seconds, 1),
+            "rps": round(len(self.latencies) / self.seconds, 1),
+            "p50_ms": percentile(0.50) if ordered else 0.0,
+            "p99_ms": percentile(0.99) if ordered else 0.0,
+            "mean_ms": round(statistics.fmean(ordered) * 1000, 1) if ordered else 0.0,
+        }
+
+
+async def burst(url: str, params: dict[str, str], seconds: float, concurrency: int) -> BurstResult:
+    """``concurrency`` clients GET ``url`` back to back for ``seconds``; 200 is success."""
+    result = BurstResult(seconds=seconds)
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                try:
+                    response = await client.get(url, params=params)
+                except httpx.HTTPError as exc:
+                    result.failures.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                if response.status_code == 200:
+                    result.latencies.append(time.perf_counter() - started)
+                else:
+                    result.failures.append(f"HTTP {response.status_code}: {response.text[:100]}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+class MemorySampler(threading.Thread):
+    """Samples a container's memory use (as ``docker stats`` counts it) until stopped."""
+
+    def __init__(self, container: Container) -> None:
+        """Samples ``container`` from ``start()`` to ``stop()``."""
+        super().__init__(daemon=True)
+        self._container = container
+        self._stopped = threading.Event()
+        self.samples: list[int] = []
+        self.limit = 0
+
+    def run(self) -> None:
+        """Takes one sample about every second."""
+        while not self._stopped.is_set():
+            stats = self._container.stats(stream=False)
+            memory = stats.get("memory_stats") or {}
+            if "usage" in memory:
+                details = memory.get("stats") or {}
+                inactive = details.get("total_inactive_file", details.get("inactive_file", 0))
+                self.samples.append(memory["usage"] - inactive)
+                self.limit = memory.get("limit", 0)
+
+    def stop(self) -> None:
+        """Ends sampling and waits for the last sample."""
+        self._stopped.set()
+        self.join(timeout=10)

@@ -1,0 +1,95 @@
+"""Bounded load on the running image, and graceful shutdown while requests are in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import pytest
+from testcontainers.core.network import Network
+
+from container_tests.conftest import FACTS
+from container_tests.containers import ServiceContainer, running_service, upstream_env
+from container_tests.expectations import Expectations
+from container_tests.load import MemorySampler, burst, parse_bytes
+
+pytestmark = pytest.mark.load
+IN_FLIGHT = 16
+
+
+def test_bounded_load_has_no_errors_restarts_or_memory_overrun(
+    image: str, network: Network, stand_in: ServiceContainer, expect: Expectations
+) -> None:
+    limit = parse_bytes(expect.memory_limit)
+    with running_service(
+        image, env=upstream_env(expect), network=network, mem_limit=expect.memory_limit
+    ) as (container, _):
+        wrapped = container.get_wrapped_container()
+        sampler = MemorySampler(wrapped)
+        sampler.start()
+        try:
+            result = asyncio.run(
+                burst(
+                    container.url("/api/search"),
+                    {"title": "sunflowers"},
+                    expect.load_seconds,
+                    expect.load_concurrency,
+                )
+            )
+        finally:
+            sampler.stop()
+        wrapped.reload()
+        state = wrapped.attrs["State"]
+        restarts = wrapped.attrs.get("RestartCount", 0)
+    summary = result.summary()
+    peak = max(sampler.samples, default=0)
+    FACTS["load"] = {
+        **summary,
+        "concurrency": expect.load_concurrency,
+        "peak_memory_mb": round(peak / 2**20, 1),
+        "memory_limit_mb": round(limit / 2**20),
+    }
+    assert not result.failures, (
+        f"{len(result.failures)} of {summary['requests']} requests failed under load: "
+        f"{sorted(set(result.failures))[:5]}"
+    )
+    assert state["Running"], f"the container stopped under load: {state}"
+    assert not state["OOMKilled"], "the container was killed for memory under load"
+    assert restarts == 0, f"the container restarted {restarts} times under load"
+    assert sampler.samples, "no memory sample was taken during the burst"
+    assert peak < limit, f"memory peaked at {peak / 2**20:.0f} MiB, limit {limit / 2**20:.0f} MiB"
+
+
+def test_sigterm_lets_in_flight_requests_finish(
+    image: str, network: Network, stand_in: ServiceContainer, expect: Expectations
+) -> None:
+    # "lag" answers after 1 s at the stand-in; the app may wait up to 5 s for it.
+    env = {**upstream_env(expect), "UPSTREAM_TIMEOUT": "5"}
+    with running_service(image, env=env, network=network) as (container, _):
+        wrapped = container.get_wrapped_container()
+        url = container.url("/api/search")
+
+        async def in_flight_then_sigterm() -> list[httpx.Response | Exception]:
+            async with httpx.AsyncClient(timeout=15) as client:
+                requests = [
+                    asyncio.create_task(client.get(url, params={"title": "lag"}))
+                    for _ in range(IN_FLIGHT)
+                ]
+                await asyncio.sleep(0.4)  # all requests reached the app, none is answered yet
+                await asyncio.to_thread(wrapped.kill, signal="SIGTERM")
+                return await asyncio.gather(*requests, return_exceptions=True)
+
+        signalled = time.perf_counter()
+        answers = asyncio.run(in_flight_then_sigterm())
+        exit_code = wrapped.wait(timeout=expect.stop_budget_s + 5)["StatusCode"]
+        seconds = time.perf_counter() - signalled
+    failed = [
+        repr(a) if isinstance(a, Exception) else f"HTTP {a.status_code}"
+        for a in answers
+        if isinstance(a, Exception) or a.status_code != 200
+    ]
+    FACTS["drain"] = {"in_flight": IN_FLIGHT, "failed": len(failed), "seconds": round(seconds, 2)}
+    assert not failed, f"requests in flight at SIGTERM were not answered: {failed[:5]}"
+    assert exit_code == 0, f"the container exited {exit_code} after SIGTERM under load"
+    assert seconds <= expect.stop_budget_s, f"draining took {seconds:.1f} s"

@@ -1,0 +1,77 @@
+"""The error mapping in the shipped image, over a real network: the fault matrix."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from testcontainers.core.network import Network
+
+from container_tests.conftest import FACTS
+from container_tests.containers import (
+    STAND_IN_ALIAS,
+    ServiceContainer,
+    running_service,
+    upstream_env,
+)
+from container_tests.expectations import Expectations
+
+# Search term (the stand-in's behaviour) -> the status the app must answer.
+MATRIX = [
+    ("sunflowers", 200),  # a hit with an image
+    ("nothing", 404),  # no hits: objectIDs null
+    ("ghost", 404),  # the first hit's object lookup answers 404
+    ("boom", 502),  # upstream HTTP 500
+    ("garbage", 502),  # a non-JSON body
+    ("shape", 502),  # JSON of the wrong shape
+    ("slow", 504),  # slower than UPSTREAM_TIMEOUT
+    ("reset", 502),  # connection reset
+]
+
+
+def _record(case: str, status: int, seconds: float) -> None:
+    FACTS.setdefault("fault_matrix", []).append(
+        {"case": case, "status": status, "seconds": round(seconds, 3)}
+    )
+
+
+def _check_answer(response_status: int, body: object, wanted: int, seconds: float,
+                  expect: Expectations, case: str) -> None:  # fmt: skip
+    bound = expect.upstream_timeout_s + expect.timeout_margin_s
+    assert response_status == wanted, (
+        f"{case}: answered {response_status}, expected {wanted}: {body}"
+    )
+    if wanted == 200:
+        assert isinstance(body, str), f"{case}: the answer must be a JSON string: {body!r}"
+    else:
+        assert isinstance(body, dict), f"{case}: the error must be a JSON object: {body!r}"
+        assert isinstance(body.get("detail"), str), f"{case}: no JSON detail: {body}"
+        assert body["detail"].strip(), f"{case}: empty detail"
+    assert seconds <= bound, (
+        f"{case}: answered after {seconds:.2f} s, beyond UPSTREAM_TIMEOUT "
+        f"{expect.upstream_timeout_s} s + {expect.timeout_margin_s} s margin"
+    )
+
+
+@pytest.mark.parametrize(("case", "status"), MATRIX, ids=[case for case, _ in MATRIX])
+def test_fault_matrix(
+    upstream_service: ServiceContainer, expect: Expectations, case: str, status: int
+) -> None:
+    started = time.perf_counter()
+    response = upstream_service.get("/api/search", title=case)
+    seconds = time.perf_counter() - started
+    _record(case, response.status_code, seconds)
+    _check_answer(response.status_code, response.json(), status, seconds, expect, case)
+
+
+def test_unreachable_upstream_answers_502(
+    image: str, network: Network, expect: Expectations
+) -> None:
+    closed_port = f"http://{STAND_IN_ALIAS}:9"  # the stand-in's host, where nothing listens
+    env = upstream_env(expect, url=closed_port)
+    with running_service(image, env=env, network=network) as (container, _):
+        started = time.perf_counter()
+        response = container.get("/api/search", title="sunflowers")
+        seconds = time.perf_counter() - started
+    _record("unreachable", response.status_code, seconds)
+    _check_answer(response.status_code, response.json(), 502, seconds, expect, "unreachable")

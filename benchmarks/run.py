@@ -1,0 +1,343 @@
+"""Benchmarks: the release image and gate against the original single-stage design, one run.
+
+Builds both images on this machine from the same app code, measures size, layers, cold and
+warm builds, start-up, idle memory, throughput and latency against the stand-in upstream
+(loopback only, bounded runs), and the gate's wall time; prints a table with ours/baseline
+ratios, writes ``benchmarks/results.json`` and ``benchmarks/results.png`` and refreshes the
+table in README.md. Nothing here asserts a timing.
+
+Usage: ``uv run --group bench python benchmarks/run.py [--quick] [--no-gate]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+# testcontainers reads these at import: no Ryuk, and containers reached on 127.0.0.1 only.
+os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
+os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
+os.environ.setdefault("TC_HOST", "127.0.0.1")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import docker  # noqa: E402
+
+from container_tests.containers import (  # noqa: E402
+    private_network,
+    running_service,
+    running_stand_in,
+    upstream_env,
+)
+from container_tests.expectations import load_expectations  # noqa: E402
+from container_tests.load import burst  # noqa: E402
+
+BASELINE = ROOT / "benchmarks" / "baseline"
+RESULTS = ROOT / "benchmarks" / "results.json"
+CHART = ROOT / "benchmarks" / "results.png"
+OURS_TAG = "modern-ml-microservices-app:bench"
+BASELINE_TAG = "modern-ml-microservices-baseline:bench"
+PYTHON_UV_TAG = "modern-ml-microservices/python-uv:bench"
+README_START, README_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so a long run shows where it is."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def run(command: list[str | Path], **kwargs: object) -> float:
+    """Runs a command (failing loudly) and returns its wall time in seconds."""
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
+    if result.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(map(str, command))}\n{result.stdout}{result.stderr}")
+    return time.perf_counter() - started
+
+
+def output(command: list[str | Path]) -> str:
+    """A command's standard output."""
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+def copy_tree(destination: Path) -> Path:
+    """A copy of the checkout's tracked files (what a clone holds), without touching it."""
+    for name in output(["git", "-C", ROOT, "ls-files"]).splitlines():
+        if (ROOT / name).is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, destination / name)
+    return destination
+
+
+def touch_app(tree: Path) -> None:
+    """Edits one file under app/, as a developer would between two builds."""
+    with (tree / "app" / "routes.py").open("a", encoding="utf-8") as routes:
+        routes.write(f"\n# benchmark edit {time.time()}\n")
+
+
+class Builds:
+    """Cold and warm builds of both designs from copies of the checkout."""
+
+    def __init__(self, docker_cli: str, workdir: Path) -> None:
+        """Prepares the copies and the baseline's Python + uv base image."""
+        self.docker = docker_cli
+        self.ours = copy_tree(workdir / "ours")
+        self.baseline = copy_tree(workdir / "baseline")
+        for name in ("Dockerfile", "pyproject.toml", "uv.lock"):
+            shutil.copy2(BASELINE / name, self.baseline / name)
+        shutil.copy2(BASELINE / "dockerignore", self.baseline / ".dockerignore")
+        self.env = {**os.environ, "DOCKER_BUILDKIT": "1", "DOCKER": docker_cli}
+        bases = dict(
+            line.split("=", 1)
+            for line in output([ROOT / "deployment" / "base-images.sh"]).splitlines()
+        )
+        python_uv = f"FROM {bases['UV_IMAGE']} AS uv\nFROM {bases['BUILDER_IMAGE']}\n"
+        python_uv += "COPY --from=uv /uv /usr/local/bin/uv\n"
+        subprocess.run(
+            [docker_cli, "build", "-q", "-t", PYTHON_UV_TAG, "-"],
+            input=python_uv, text=True, env=self.env, check=True, capture_output=True,
+        )  # fmt: skip
+        secret = os.environ.get("SSL_CERT_FILE")
+        self.secret = ["--secret", f"id=ca_bundle,src={secret}"] if secret else []
+
+    def prune(self) -> None:
+        """Drops all BuildKit cache: the next build is cold."""
+        run([self.docker, "builder", "prune", "-af"], env=self.env)
+
+    def build_ours(self) -> float:
+        """Builds the release image through the gate's own build step."""
+        script = self.ours / "deployment" / "app-build.sh"
+        return run([script, "--build-only"], env={**self.env, "IMAGE_TAG": OURS_TAG})
+
+    def build_baseline(self) -> float:
+        """Builds the baseline from its fixture."""
+        return run(
+            [self.docker, "build", "-t", BASELINE_TAG, "--build-arg", f"BASE_IMAGE={PYTHON_UV_TAG}",
+             *self.secret, "."],
+            cwd=self.baseline, env=self.env,
+        )  # fmt: skip
+
+
+def startup_and_memory(image: str, starts: int) -> tuple[float, list[float], float]:
+    """Median seconds from docker run to the first 200 on /health, samples, idle MiB."""
+    timings, memory = [], []
+    for _ in range(starts):
+        with running_service(image) as (container, seconds):
+            timings.append(seconds)
+            time.sleep(2)  # settle before reading idle memory
+            stats = container.get_wrapped_container().stats(stream=False)["memory_stats"]
+            inactive = stats.get("stats", {}).get("total_inactive_file", 0)
+            memory.append((stats["usage"] - inactive) / 2**20)
+    return statistics.median(timings), timings, statistics.median(memory)
+
+
+def throughput(image: str, seconds: float, concurrency: int, repeats: int) -> dict[str, dict]:
+    """Median req/s and latency on /health and /api/search (stand-in upstream), loopback only."""
+    expect = load_expectations()
+    figures: dict[str, dict] = {}
+    with private_network() as network, running_stand_in(image, network):
+        env = {**upstream_env(expect), "UPSTREAM_TIMEOUT": "10"}
+        with running_service(image, env=env, network=network) as (container, _):
+            for name, path, params in (
+                ("health", "/health", {}),
+                ("search", "/api/search", {"title": "sunflowers"}),
+            ):
+                url = container.url(path)
+                asyncio.run(burst(url, params, 2, concurrency))  # warm-up
+                runs = [
+                    asyncio.run(burst(url, params, seconds, concurrency)).summary()
+                    for _ in range(repeats)
+                ]
+                figures[name] = {
+                    key: statistics.median(r[key] for r in runs)
+                    for key in ("rps", "p50_ms", "p99_ms", "errors")
+                }
+                figures[name]["samples_rps"] = [r["rps"] for r in runs]
+    return figures
+
+
+def gate_times(workdir: Path, docker_cli: str, prune: Callable[[], None]) -> dict[str, float]:
+    """Wall time of deployment/app-build.sh, cold (no build cache) and warm (after an edit)."""
+    tree = copy_tree(workdir / "gate")
+    subprocess.run(["git", "init", "-q"], cwd=tree, check=True)
+    env = {**os.environ, "DOCKER": docker_cli, "REPORT_DIR": str(workdir / "gate-reports")}
+    prune()
+    cold = run([tree / "deployment" / "app-build.sh"], cwd=tree, env=env)
+    touch_app(tree)
+    warm = run([tree / "deployment" / "app-build.sh"], cwd=tree, env=env)
+    return {"cold_s": round(cold, 1), "warm_s": round(warm, 1)}
+
+
+def measure(args: argparse.Namespace) -> dict:
+    """Runs every benchmark once and returns the figures."""
+    docker_cli = output([ROOT / "deployment" / "docker-client.sh"]).strip()
+    client = docker.from_env()
+    results: dict = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{os.cpu_count()} cores, {_memory_gib()} GiB, {platform.machine()}",
+        "commit": output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).strip(),
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        builds = Builds(docker_cli, Path(tmp))
+        rows: dict[str, dict] = {"ours": {}, "baseline": {}}
+        for name, build, tree in (
+            ("ours", builds.build_ours, builds.ours),
+            ("baseline", builds.build_baseline, builds.baseline),
+        ):
+            log(f"{name}: cold build (BuildKit cache pruned)")
+            builds.prune()
+            rows[name]["cold_build_s"] = round(build(), 1)
+            log(f"{name}: warm rebuild after one edit under app/")
+            touch_app(tree)
+            rows[name]["warm_build_s"] = round(build(), 1)
+        for name, tag in (("ours", OURS_TAG), ("baseline", BASELINE_TAG)):
+            image = client.images.get(tag)
+            rows[name]["size_mb"] = round(image.attrs["Size"] / 1e6, 1)
+            rows[name]["layers"] = len(image.attrs["RootFS"]["Layers"])
+            log(f"{name}: start-up and idle memory ({args.starts} starts)")
+            median, samples, memory = startup_and_memory(tag, args.starts)
+            rows[name]["startup_s"] = round(median, 3)
+            rows[name]["startup_samples"] = [round(s, 3) for s in samples]
+            rows[name]["idle_memory_mib"] = round(memory, 1)
+            log(f"{name}: throughput ({args.repeats} x {args.seconds} s per endpoint)")
+            for endpoint, figures in throughput(
+                tag, args.seconds, args.concurrency, args.repeats
+            ).items():
+                rows[name][f"{endpoint}_rps"] = figures["rps"]
+                rows[name][f"{endpoint}_p50_ms"] = figures["p50_ms"]
+                rows[name][f"{endpoint}_p99_ms"] = figures["p99_ms"]
+                rows[name][f"{endpoint}_errors"] = figures["errors"]
+                rows[name][f"{endpoint}_rps_samples"] = figures["samples_rps"]
+        if args.gate:
+            log("ours: the gate, cold and warm")
+            gate = gate_times(Path(tmp), docker_cli, builds.prune)
+            rows["ours"]["gate_cold_s"], rows["ours"]["gate_warm_s"] = (
+                gate["cold_s"],
+                gate["warm_s"],
+            )
+        for tag in (OURS_TAG, BASELINE_TAG, PYTHON_UV_TAG):
+            client.images.remove(tag, force=True)
+    results.update(rows)
+    results["concurrency"] = args.concurrency
+    return results
+
+
+def _memory_gib() -> int:
+    with open("/proc/meminfo", encoding="ascii") as meminfo:
+        return round(int(meminfo.readline().split()[1]) / 2**20)
+
+
+# (key, label, unit, lower is better, target ratio ours/baseline)
+FIGURES = [
+    ("size_mb", "image size", "MB", True, 0.4),
+    ("layers", "layers", "", True, None),
+    ("cold_build_s", "cold build", "s", True, None),
+    ("warm_build_s", "warm rebuild (one app edit)", "s", True, 0.5),
+    ("startup_s", "start-up to first 200 (median)", "s", True, 1.0),
+    ("idle_memory_mib", "idle memory", "MiB", True, None),
+    ("health_rps", "/health throughput", "req/s", False, 1.0),
+    ("health_p50_ms", "/health p50", "ms", True, None),
+    ("health_p99_ms", "/health p99", "ms", True, None),
+    ("search_rps", "/api/search throughput", "req/s", False, 1.0),
+    ("search_p50_ms", "/api/search p50", "ms", True, None),
+    ("search_p99_ms", "/api/search p99", "ms", True, None),
+    ("gate_cold_s", "gate, cold", "s", True, None),
+    ("gate_warm_s", "gate, warm", "s", True, None),
+]
+
+
+def table(results: dict) -> str:
+    """A Markdown table: ours, baseline, ratio, target."""
+    lines = [
+        "| Figure | Ours | Baseline | Ours/baseline | Target |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for key, label, unit, lower, target in FIGURES:
+        ours, base = results["ours"].get(key), results["baseline"].get(key)
+        if ours is None:
+            continue
+        ratio = f"{ours / base:.2f}x" if base else "n/a"
+        goal = f"{'<=' if lower else '>='} {target}x" if target else ""
+        if target and base:
+            met = ours / base <= target if lower else ours / base >= target
+            goal += " met" if met else " NOT met"
+        base_text = f"{base} {unit}" if base is not None else "no equivalent"
+        lines.append(f"| {label} | {ours} {unit} | {base_text} | {ratio} | {goal} |")
+    return "\n".join(lines)
+
+
+def chart(results: dict) -> None:
+    """Bar chart of ours/baseline per figure, with 1.0 and the targets marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [f for f in FIGURES if results["baseline"].get(f[0]) and results["ours"].get(f[0])]
+    ratios = [results["ours"][f[0]] / results["baseline"][f[0]] for f in shown]
+    colors = [
+        "tab:green" if (r <= 1) == f[3] else "tab:red" for r, f in zip(ratios, shown, strict=True)
+    ]
+    fig, ax = plt.subplots(figsize=(9, 5))
+    ax.barh([f[1] for f in shown], ratios, color=colors)
+    ax.axvline(1.0, color="black", linewidth=1)
+    for index, figure in enumerate(shown):
+        if figure[4]:
+            ax.plot([figure[4]] * 2, [index - 0.4, index + 0.4], color="tab:blue", linewidth=2)
+    ax.set_xlabel("ours / baseline (green: better; blue tick: target)")
+    ax.set_title(
+        f"modern-ml-microservices vs original design, {results['date']}, {results['machine']}"
+    )
+    ax.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(CHART, dpi=110)
+
+
+def update_readme(results: dict) -> None:
+    """Replaces the benchmark table in README.md between its markers."""
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    if README_START not in text:
+        return
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    block = (
+        f"{README_START}\nMeasured {results['date']} on {results['machine']} (commit "
+        f"{results['commit']}, {results['concurrency']} concurrent loopback clients):\n\n"
+        f"{table(results)}\n{README_END}"
+    )
+    readme.write_text(head + block + tail, encoding="utf-8")
+
+
+def main() -> int:
+    """Parses options, measures, reports."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter runs (a smoke test)")
+    parser.add_argument("--no-gate", dest="gate", action="store_false", help="skip the gate")
+    args = parser.parse_args()
+    args.starts, args.repeats, args.seconds = (2, 1, 3) if args.quick else (5, 3, 8)
+    args.concurrency = 32
+    results = measure(args)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    chart(results)
+    update_readme(results)
+    print(table(results))
+    print(f"\nwritten: {RESULTS.relative_to(ROOT)}, {CHART.relative_to(ROOT)}, README.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

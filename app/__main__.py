@@ -14,6 +14,10 @@ from uvicorn.config import LOGGING_CONFIG
 
 from app.settings import SettingsError, get_settings
 
+# How long SIGTERM waits for requests in flight; orchestrators must allow more than this
+# (deployment/k8s sets terminationGracePeriodSeconds above it, and the suite checks that).
+GRACEFUL_SHUTDOWN_SECONDS = 8
+
 
 def log_config(level: str) -> dict[str, Any]:
     """Uvicorn's logging set-up, extended so the app's own loggers print the same way."""
@@ -37,7 +41,7 @@ def main() -> int:
         log_config=log_config(settings.log_level),
         proxy_headers=False,
         server_header=False,
-        timeout_graceful_shutdown=8,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     return 0
 

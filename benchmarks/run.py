@@ -85,7 +85,7 @@ def copy_tree(destination: Path) -> Path:
 def touch_app(tree: Path) -> None:
     """Edits one file under app/, as a developer would between two builds."""
     with (tree / "app" / "routes.py").open("a", encoding="utf-8") as routes:
-        routes.write(f"\n# benchmark edit {time.time()}\n")
+        routes.write(f"\n\n# benchmark edit {time.time()}\n")
 
 
 class Builds:
@@ -172,7 +172,10 @@ def throughput(image: str, seconds: float, concurrency: int, repeats: int) -> di
 def gate_times(workdir: Path, docker_cli: str, prune: Callable[[], None]) -> dict[str, float]:
     """Wall time of deployment/app-build.sh, cold (no build cache) and warm (after an edit)."""
     tree = copy_tree(workdir / "gate")
+    identity = ["-c", "user.name=bench", "-c", "user.email=bench@localhost"]
     subprocess.run(["git", "init", "-q"], cwd=tree, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=tree, check=True)
+    subprocess.run(["git", *identity, "commit", "-qm", "benchmark copy"], cwd=tree, check=True)
     env = {**os.environ, "DOCKER": docker_cli, "REPORT_DIR": str(workdir / "gate-reports")}
     prune()
     cold = run([tree / "deployment" / "app-build.sh"], cwd=tree, env=env)

@@ -59,7 +59,7 @@ build_image() { # build_image TAG...: build the release image under every TAG
   fi
   # Labels that are the same for the same commit, so rebuilding one commit changes nothing.
   local revision created
-  revision="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
+  revision="$(git rev-parse --verify --quiet HEAD 2>/dev/null || echo unknown)"
   created="$(git log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)"
   log "building ${tags[*]} with $DOCKER (BuildKit)"
   "$DOCKER" build "${tag_args[@]}" "${base_image_args[@]}" "${secret_args[@]}" \

@@ -1,0 +1,183 @@
+"""Kubernetes manifests and compose.yaml agree with the image they deploy.
+
+A port, UID, probe path, limit or variable changed on one side only fails here, and the
+message names both sides.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from container_tests.containers import ServiceContainer, running_service
+from container_tests.expectations import ROOT, Expectations
+from container_tests.load import parse_bytes
+
+K8S = ROOT / "deployment" / "k8s"
+COMPOSE = ROOT / "compose.yaml"
+
+
+def _documents(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
+
+
+@pytest.fixture(scope="module")
+def manifests() -> dict[str, dict[str, Any]]:
+    """Every Kubernetes object of deployment/k8s, by kind."""
+    return {doc["kind"]: doc for path in sorted(K8S.glob("*.yaml")) for doc in _documents(path)}
+
+
+@pytest.fixture(scope="module")
+def pod(manifests: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return manifests["Deployment"]["spec"]["template"]["spec"]
+
+
+@pytest.fixture(scope="module")
+def app_container(pod: dict[str, Any]) -> dict[str, Any]:
+    (container,) = pod["containers"]
+    return container
+
+
+@pytest.fixture(scope="module")
+def compose_app() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))["services"]["app"]
+
+
+@pytest.fixture(scope="module")
+def settings_the_app_reads(service: ServiceContainer) -> set[str]:
+    """Environment variables the image's own settings class reads."""
+    probe = (
+        "import json; from app.settings import Settings; "
+        "print(json.dumps(list(Settings.model_fields)))"
+    )
+    result = service.exec(["python", "-c", probe])
+    assert result.exit_code == 0, result.output.decode()
+    return {name.upper() for name in json.loads(result.output.decode())}
+
+
+def _image_uid(image_attrs: dict) -> int:
+    return int(image_attrs["Config"]["User"].split(":")[0])
+
+
+def _image_port(image_attrs: dict) -> int:
+    (exposed,) = image_attrs["Config"]["ExposedPorts"]
+    return int(exposed.split("/")[0])
+
+
+def test_k8s_container_port_is_the_exposed_port(
+    app_container: dict[str, Any], image_attrs: dict
+) -> None:
+    ports = [p["containerPort"] for p in app_container["ports"]]
+    assert ports == [_image_port(image_attrs)], (
+        f"deployment.yaml containerPort {ports} != the image's EXPOSE {_image_port(image_attrs)}"
+    )
+
+
+def test_k8s_runs_as_the_image_user(
+    pod: dict[str, Any], app_container: dict[str, Any], image_attrs: dict
+) -> None:
+    uid = _image_uid(image_attrs)
+    for where, context in (
+        ("pod", pod["securityContext"]),
+        ("container", app_container["securityContext"]),
+    ):
+        assert context["runAsNonRoot"] is True, f"{where} securityContext lacks runAsNonRoot"
+        assert context["runAsUser"] == uid, (
+            f"deployment.yaml {where} runAsUser {context['runAsUser']} != the image's USER {uid}"
+        )
+
+
+def test_k8s_probes_use_the_health_path_the_image_answers(
+    app_container: dict[str, Any], service: ServiceContainer, expect: Expectations
+) -> None:
+    for probe in ("readinessProbe", "livenessProbe"):
+        path = app_container[probe]["httpGet"]["path"]
+        assert path == expect.health_path, (
+            f"deployment.yaml {probe} path {path} != the suite's health path {expect.health_path}"
+        )
+        response = service.get(path)
+        assert response.status_code == 200, f"{probe} path {path} answers {response.status_code}"
+
+
+def test_k8s_security_context_is_hardened(
+    app_container: dict[str, Any], pod: dict[str, Any]
+) -> None:
+    context = app_container["securityContext"]
+    assert context["readOnlyRootFilesystem"] is True
+    assert context["allowPrivilegeEscalation"] is False
+    assert context["capabilities"]["drop"] == ["ALL"]
+    assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+
+
+def test_the_image_serves_as_the_manifest_runs_it(
+    image: str,
+    app_container: dict[str, Any],
+    manifests: dict[str, dict[str, Any]],
+    expect: Expectations,
+) -> None:
+    context = app_container["securityContext"]
+    env = dict(manifests["ConfigMap"]["data"])
+    with running_service(
+        image,
+        env=env,
+        user=f"{context['runAsUser']}:{context['runAsGroup']}",
+        read_only=context["readOnlyRootFilesystem"],
+        cap_drop=context["capabilities"]["drop"],
+        security_opt=["no-new-privileges"] if not context["allowPrivilegeEscalation"] else [],
+        mem_limit=parse_bytes(app_container["resources"]["limits"]["memory"].removesuffix("i")),
+    ) as (container, _):
+        response = container.get(expect.health_path)
+    assert response.status_code == 200, "the image does not serve under the manifest's settings"
+
+
+def test_k8s_memory_limit_is_the_one_the_suite_tests_under(
+    app_container: dict[str, Any], expect: Expectations
+) -> None:
+    limit = app_container["resources"]["limits"]["memory"]
+    assert parse_bytes(limit.removesuffix("i")) == parse_bytes(expect.memory_limit), (
+        f"deployment.yaml memory limit {limit} != the suite's memory-limit {expect.memory_limit}"
+    )
+
+
+def test_k8s_grace_period_exceeds_the_drain_time(
+    pod: dict[str, Any], service: ServiceContainer
+) -> None:
+    probe = "from app.__main__ import GRACEFUL_SHUTDOWN_SECONDS as s; print(s)"
+    drain = int(service.exec(["python", "-c", probe]).output.decode())
+    grace = pod["terminationGracePeriodSeconds"]
+    assert grace > drain, (
+        f"terminationGracePeriodSeconds {grace} must exceed the app's drain time {drain} s"
+    )
+
+
+def test_configmap_sets_only_variables_the_app_reads(
+    manifests: dict[str, dict[str, Any]], settings_the_app_reads: set[str]
+) -> None:
+    unknown = sorted(set(manifests["ConfigMap"]["data"]) - settings_the_app_reads)
+    assert not unknown, (
+        f"configmap.yaml sets {unknown}, which the image's settings do not read "
+        f"({sorted(settings_the_app_reads)})"
+    )
+    assert manifests["ConfigMap"]["data"]["ENV"] == "prod", "the cluster must run the prod profile"
+
+
+def test_compose_publishes_the_exposed_port_on_loopback(
+    compose_app: dict[str, Any], image_attrs: dict
+) -> None:
+    (mapping,) = compose_app["ports"]
+    host_ip, _, container_port = str(mapping).rpartition(":")
+    assert host_ip.startswith("127.0.0.1"), f"compose.yaml publishes beyond loopback: {mapping}"
+    assert int(container_port) == _image_port(image_attrs), (
+        f"compose.yaml maps to {container_port}, the image EXPOSEs {_image_port(image_attrs)}"
+    )
+
+
+def test_compose_sets_only_variables_the_app_reads(
+    compose_app: dict[str, Any], settings_the_app_reads: set[str]
+) -> None:
+    unknown = sorted(set(compose_app["environment"]) - settings_the_app_reads)
+    assert not unknown, f"compose.yaml sets {unknown}, which the image's settings do not read"

@@ -1,0 +1,74 @@
+"""Offline schema validation of what ships beside the image: k8s, CI workflow, compose.
+
+The same files are checked against the image itself in container_tests.
+"""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S_VERSION = "1.33.0"  # the Kubernetes API the manifests target
+MANIFESTS = sorted((ROOT / "deployment" / "k8s").glob("*.yaml"))
+KINDS = {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"}
+
+
+def _objects() -> list[tuple[str, dict]]:
+    return [
+        (path.name, doc)
+        for path in MANIFESTS
+        if path.name != "kustomization.yaml"
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8"))
+        if doc
+    ]
+
+
+def test_every_kind_the_service_needs_is_there() -> None:
+    assert {doc["kind"] for _, doc in _objects()} == KINDS
+
+
+@pytest.mark.parametrize(("name", "doc"), _objects(), ids=[name for name, _ in _objects()])
+def test_manifest_is_valid_for_the_pinned_kubernetes_version(name: str, doc: dict) -> None:
+    try:
+        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        pytest.fail(f"{name} is not a valid {doc['kind']} for Kubernetes {K8S_VERSION}: {exc}")
+
+
+def test_kustomization_lists_every_manifest() -> None:
+    listed = yaml.safe_load((ROOT / "deployment" / "k8s" / "kustomization.yaml").read_text())
+    on_disk = {p.name for p in MANIFESTS} - {"kustomization.yaml"}
+    assert set(listed["resources"]) == on_disk
+
+
+def _check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
+    tool = shutil.which("check-jsonschema")
+    assert tool, "check-jsonschema is missing: it comes with the dev dependencies"
+    return subprocess.run(  # noqa: S603 - fixed arguments
+        [tool, "--builtin-schema", schema, str(path)], capture_output=True, text=True, check=False
+    )
+
+
+def test_ci_workflow_is_valid() -> None:
+    result = _check_jsonschema("vendor.github-workflows", ROOT / ".github/workflows/gate.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ci_workflow_runs_the_gate_and_keeps_the_reports() -> None:
+    workflow = yaml.safe_load((ROOT / ".github/workflows/gate.yml").read_text())
+    steps = workflow["jobs"]["gate"]["steps"]
+    assert any(step.get("run") == "./deployment/app-build.sh" for step in steps)
+    upload = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact")]
+    assert upload, "the workflow must keep the reports as artefacts"
+    assert upload[0]["if"] == "always()", "reports must be kept when the gate fails too"
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as the boolean true
+    assert "pull_request" in triggers, "the gate must run on pull requests"
+
+
+def test_compose_file_is_valid() -> None:
+    result = _check_jsonschema("vendor.compose-spec", ROOT / "compose.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr

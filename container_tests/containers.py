@@ -41,6 +41,11 @@ class ServiceContainer(DockerContainer):
         """GETs ``path`` on the service through its published port."""
         return httpx.get(self.url(path), params=params, timeout=15)
 
+    def python(self, code: str) -> tuple[int, str]:
+        """Runs ``python -c code`` inside the container as its user: exit code and output."""
+        result = self.exec(["python", "-c", code])
+        return result.exit_code, result.output.decode(errors="replace").strip()
+
     def logs_text(self) -> str:
         """Everything the container wrote to stdout and stderr."""
         out, err = self.get_logs()
@@ -112,7 +117,7 @@ def _wait_for_stand_in(container: ServiceContainer, timeout: float = 20) -> None
         f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{STAND_IN_PORT}/health')"
     )
     while time.monotonic() < deadline:
-        if container.exec(["python", "-c", probe]).exit_code == 0:
+        if container.python(probe)[0] == 0:
             return
         time.sleep(0.1)
     raise TimeoutError(f"stand-in upstream did not start:\n{container.logs_text()}")

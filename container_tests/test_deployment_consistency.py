@@ -54,9 +54,9 @@ def settings_the_app_reads(service: ServiceContainer) -> set[str]:
         "import json; from app.settings import Settings; "
         "print(json.dumps(list(Settings.model_fields)))"
     )
-    result = service.exec(["python", "-c", probe])
-    assert result.exit_code == 0, result.output.decode()
-    return {name.upper() for name in json.loads(result.output.decode())}
+    code, output = service.python(probe)
+    assert code == 0, output
+    return {name.upper() for name in json.loads(output)}
 
 
 def _image_uid(image_attrs: dict) -> int:
@@ -147,7 +147,7 @@ def test_k8s_grace_period_exceeds_the_drain_time(
     pod: dict[str, Any], service: ServiceContainer
 ) -> None:
     probe = "from app.__main__ import GRACEFUL_SHUTDOWN_SECONDS as s; print(s)"
-    drain = int(service.exec(["python", "-c", probe]).output.decode())
+    drain = int(service.python(probe)[1])
     grace = pod["terminationGracePeriodSeconds"]
     assert grace > drain, (
         f"terminationGracePeriodSeconds {grace} must exceed the app's drain time {drain} s"

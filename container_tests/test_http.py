@@ -51,9 +51,8 @@ def test_service_listens_on_the_exposed_port_inside_the_container(
         "ports = sorted({int(r[1].split(':')[1], 16) for r in rows if r[3] == '0A'}); "
         "print(ports)"
     )
-    result = service.exec(["python", "-c", probe])
-    assert result.exit_code == 0, result.output.decode()
-    listening = result.output.decode().strip()
+    code, listening = service.python(probe)
+    assert code == 0, listening
     assert listening == str([expect.port]), (
         f"inside the container the service listens on {listening}, "
         f"but the image EXPOSEs {expect.port}"

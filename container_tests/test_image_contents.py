@@ -70,23 +70,22 @@ def test_no_dev_dependency_is_importable(service: ServiceContainer, expect: Expe
         f"found = [m for m in {list(expect.dev_packages)!r} if importlib.util.find_spec(m)]; "
         "print(' '.join(found)); sys.exit(1 if found else 0)"
     )
-    result = service.exec(["python", "-c", probe])
-    assert result.exit_code == 0, (
-        f"dev dependencies are installed in the image: {result.output.decode().strip()}; "
-        "sync with --no-dev"
-    )
+    code, found = service.python(probe)
+    assert code == 0, f"dev dependencies are installed in the image: {found}; sync with --no-dev"
 
 
-def test_the_app_imports_as_the_runtime_user(service: ServiceContainer) -> None:
-    result = service.exec(["python", "-c", "import app.main, os; print(os.getuid())"])
-    assert result.exit_code == 0, f"importing the app failed: {result.output.decode()}"
+def test_the_app_imports_as_the_runtime_user(
+    service: ServiceContainer, expect: Expectations
+) -> None:
+    code, output = service.python("import app.main, os; print(os.getuid())")
+    assert code == 0, f"importing the app failed: {output}"
+    assert output.splitlines()[-1] == str(expect.uid), f"the app ran as UID {output}"
 
 
 def test_interpreter_is_the_declared_version(
     service: ServiceContainer, expect: Expectations
 ) -> None:
-    result = service.exec(["python", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
-    version = result.output.decode().strip()
+    _, version = service.python("import sys; print('%d.%d' % sys.version_info[:2])")
     assert version == expect.python_version, (
         f"the image runs Python {version}, pyproject declares {expect.python_version}"
     )

@@ -44,8 +44,9 @@ def test_hardened_container_runs_as_the_image_user_without_capabilities(
         "caps = [l.split()[1] for l in status if l.startswith('CapEff')]; "
         "print(os.getuid(), caps[0])"
     )
-    result = hardened.exec(["python", "-c", probe])
-    uid, effective = result.output.decode().split()
+    code, output = hardened.python(probe)
+    assert code == 0, output
+    uid, effective = output.split()
     assert int(uid) == expect.uid, f"the container runs as UID {uid}"
     assert int(effective, 16) == 0, f"effective capabilities {effective}, expected none"
 

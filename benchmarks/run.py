@@ -340,9 +340,7 @@ def chart(results: dict) -> None:
         if figure[4]:
             ax.plot([figure[4]] * 2, [index - 0.4, index + 0.4], color="tab:blue", linewidth=2)
     ax.set_xlabel("ours / baseline (green: better; blue tick: target)")
-    ax.set_title(
-        f"modern-ml-microservices vs original design, {results['date']}, {results['machine']}"
-    )
+    ax.set_title(f"ours vs original design, {results['date']}, {results['machine']}", fontsize=10)
     ax.invert_yaxis()
     fig.tight_layout()
     fig.savefig(CHART, dpi=110)

@@ -26,11 +26,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-# testcontainers reads these at import: no Ryuk, and containers reached on 127.0.0.1 only.
-os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
-os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
-os.environ.setdefault("TC_HOST", "127.0.0.1")
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 

@@ -12,16 +12,9 @@ import contextlib
 import json
 import os
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-
-# testcontainers reads these when it is imported: no Ryuk (it cannot be pulled here), and
-# containers are reached through ports published on 127.0.0.1, never a bridge address.
-os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
-os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
-os.environ.setdefault("TC_HOST", "127.0.0.1")
 
 import docker
 import pytest
@@ -37,9 +30,8 @@ from container_tests.containers import (
     upstream_env,
 )
 from container_tests.expectations import ROOT, Expectations, load_expectations
+from container_tests.facts import FACTS
 from container_tests.filesystem import ImageFilesystem, LayerReport, analyze_layers
-
-FACTS: dict[str, object] = {}
 
 
 def _engine_problem() -> str | None:
@@ -134,7 +126,6 @@ def image(docker_client: docker.DockerClient) -> Iterator[str]:
         yield tag
         return
     tag = f"modern-ml-microservices-app:pytest-{uuid.uuid4().hex[:8]}"
-    started = time.perf_counter()
     build = subprocess.run(
         [ROOT / "deployment" / "app-build.sh", "--build-only"],
         env={**os.environ, "IMAGE_TAG": tag},
@@ -148,7 +139,6 @@ def image(docker_client: docker.DockerClient) -> Iterator[str]:
             f"\n{build.stderr[-5000:]}",
             returncode=1,
         )
-    FACTS["build_seconds"] = round(time.perf_counter() - started, 2)
     yield tag
     _remove_leftovers(docker_client)  # a leftover container would keep the image alive
     docker_client.images.remove(tag, force=True)

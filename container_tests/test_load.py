@@ -9,9 +9,9 @@ import httpx
 import pytest
 from testcontainers.core.network import Network
 
-from container_tests.conftest import FACTS
 from container_tests.containers import ServiceContainer, running_service, upstream_env
 from container_tests.expectations import Expectations
+from container_tests.facts import FACTS
 from container_tests.load import MemorySampler, burst, parse_bytes
 
 pytestmark = pytest.mark.load

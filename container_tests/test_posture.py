@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from container_tests.conftest import FACTS
 from container_tests.containers import ServiceContainer, running_service
 from container_tests.expectations import Expectations
+from container_tests.facts import FACTS
 
 STARTS = 3
 

@@ -13,9 +13,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation.modes import GenerationMode
 
-from container_tests.conftest import FACTS
 from container_tests.containers import ServiceContainer
 from container_tests.expectations import Expectations
+from container_tests.facts import FACTS
 
 
 def test_api_conforms_to_its_schema(

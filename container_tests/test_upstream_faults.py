@@ -7,7 +7,6 @@ import time
 import pytest
 from testcontainers.core.network import Network
 
-from container_tests.conftest import FACTS
 from container_tests.containers import (
     STAND_IN_ALIAS,
     ServiceContainer,
@@ -15,6 +14,7 @@ from container_tests.containers import (
     upstream_env,
 )
 from container_tests.expectations import Expectations
+from container_tests.facts import FACTS
 
 # Search term (the stand-in's behaviour) -> the status the app must answer.
 MATRIX = [

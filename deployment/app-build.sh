@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Pre-release gate: lint, unit tests with coverage, base images if needed, build the release
 # image, run the image-verification suite against exactly that build, print a summary and
-# write JUnit XML to reports/. Exits non-zero on any failure.
+# write JUnit XML and JSON reports to reports/. Exits non-zero on any failure.
 #
 # Usage: deployment/app-build.sh               the whole gate
 #        deployment/app-build.sh --build-only  build and tag only (honours IMAGE_TAG)
 # Env:   IMAGE_TAG   with --build-only: the one tag to build (default: NAME:VERSION and NAME:latest)
-#        DOCKER      a BuildKit-capable docker client (default: the first that can, see below)
+#        DOCKER      a BuildKit-capable docker client (default: what deployment/docker-client.sh finds)
 #        REPORT_DIR  where reports go (default: reports)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -6,8 +6,9 @@
 #                  no charset modules (Python has its own codecs), stdlib tests, IDLE, Tk,
 #                  debconf or perl; the stdlib compiled to bytecode (no maintainer script did)
 # Built from Debian packages with mmdebstrap and `docker import` (the extract variant runs no
-# maintainer scripts, so the hooks below do what they would: links, CA bundle, users). Idempotent: an image whose
-# label records the same inputs (this script and the pinned uv version) is reused as it is.
+# maintainer scripts, so the hooks below do what they would: links, CA bundle, users).
+# Idempotent: an image whose label records the same inputs (this script and the pinned uv
+# version) is reused as it is.
 #
 # Usage: deployment/base-images.sh        prints UV_IMAGE=..., BUILDER_IMAGE=..., RUNTIME_IMAGE=...
 # Env:   DOCKER (docker client, default docker), DEBIAN_SUITE (default trixie)

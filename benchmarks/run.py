@@ -97,7 +97,7 @@ class Builds:
         self.env = {**os.environ, "DOCKER_BUILDKIT": "1", "DOCKER": docker_cli}
         bases = dict(
             line.split("=", 1)
-            for line in output([ROOT / "deployment" / "base-images.sh"]).splitlines()
+            for line in output([ROOT / "deployment" / "base-images.sh", "slim"]).splitlines()
         )
         python_uv = f"FROM {bases['UV_IMAGE']} AS uv\nFROM {bases['BUILDER_IMAGE']}\n"
         python_uv += "COPY --from=uv /uv /usr/local/bin/uv\n"
@@ -113,9 +113,8 @@ class Builds:
         run([self.docker, "builder", "prune", "-af"], env=self.env)
 
     def build_ours(self) -> float:
-        """Builds the release image through the gate's own build step."""
-        script = self.ours / "deployment" / "app-build.sh"
-        return run([script, "--build-only"], env={**self.env, "IMAGE_TAG": OURS_TAG})
+        """Builds the release image through the one build entry (bases: ``BASE_FLAVOUR``)."""
+        return run([self.ours / "deployment" / "build-image.sh", OURS_TAG], env=self.env)
 
     def build_baseline(self) -> float:
         """Builds the baseline from its fixture, removing the image it replaces (no dangling)."""

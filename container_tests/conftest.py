@@ -1,9 +1,10 @@
 """Fixtures of the image-verification suite: the engine, the image under test, its files.
 
-The image is built once per session from this checkout through a BuildKit-capable docker CLI
-(``deployment/app-build.sh --build-only``), or taken from ``APP_IMAGE`` when the gate already
-built it. Without a Docker engine the suite fails with one line; set
-``CONTAINER_TESTS_ALLOW_SKIP=1`` (ignored when ``CI`` is set) to skip it instead.
+The image is built once per session from this checkout by the one build entry,
+``deployment/build-image.sh`` (BuildKit; bases chosen by ``BASE_FLAVOUR``), or taken from
+``APP_IMAGE`` when the gate already built it. Without a Docker engine the container tests do
+not run, the rest of the session does, and the run fails with one line saying how to get an
+engine; ``CONTAINER_TESTS_ALLOW_SKIP=1`` (ignored when ``CI`` is set) skips them instead.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -33,18 +36,36 @@ from container_tests.expectations import ROOT, Expectations, load_expectations
 from container_tests.facts import FACTS
 from container_tests.filesystem import ImageFilesystem, LayerReport, analyze_layers
 
+FLAVOUR_LABEL = "org.modern-ml-microservices.base-flavour"
+
 
 def _engine_problem() -> str | None:
-    """Returns why no Docker engine can be used, or None when one answers."""
+    """Returns why no Docker engine can be used, or None when one answers ``/_ping``.
+
+    A unix socket is tried with a plain socket first: docker-py and httpx both leave the socket
+    of a failed connection open (a ResourceWarning, an error under ``filterwarnings = error``).
+    """
+    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    if host.startswith("unix://"):
+        try:
+            with socket.socket(socket.AF_UNIX) as probe:
+                probe.settimeout(5)
+                probe.connect(host.removeprefix("unix://"))
+        except OSError as exc:
+            return f"no Docker engine reachable at {host} ({exc.__class__.__name__}: {exc})"
     try:
-        docker.from_env().ping()
+        with contextlib.closing(docker.from_env()) as client:
+            client.ping()
     except DockerException as exc:
-        return f"no Docker engine reachable ({exc.__class__.__name__}: {exc})"
+        return f"no Docker engine reachable at {host} ({exc.__class__.__name__}: {exc})"
     return None
 
 
+NO_ENGINE = pytest.StashKey[str]()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Marks every test here as a container test and fails fast without an engine."""
+    """Marks every test here as a container test; without an engine, sets them aside."""
     ours = [item for item in items if Path(item.path).is_relative_to(Path(__file__).parent)]
     for item in ours:
         item.add_marker(pytest.mark.container)
@@ -54,10 +75,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in ours:
             item.add_marker(pytest.mark.skip(reason=problem))
         return
-    pytest.exit(
-        f"container_tests: {problem}; start dockerd (or set CONTAINER_TESTS_ALLOW_SKIP=1)",
-        returncode=3,
+    # The other suites still run and report; the session fails at its end (below).
+    config.stash[NO_ENGINE] = (
+        f"container_tests: {len(ours)} tests not run: {problem}; run ./deployment/app-build.sh "
+        "(it sets up and starts an engine) or start dockerd, or set CONTAINER_TESTS_ALLOW_SKIP=1"
     )
+    items[:] = [item for item in items if item not in ours]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Says, as the last line before the totals, why the container tests did not run."""
+    if message := terminalreporter.config.stash.get(NO_ENGINE, None):
+        terminalreporter.write_line(message, red=True, bold=True)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fails a session whose container tests could not run."""
+    if session.config.stash.get(NO_ENGINE, None) and session.exitstatus in (0, 5):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(wrapper=True)
@@ -127,8 +164,7 @@ def image(docker_client: docker.DockerClient) -> Iterator[str]:
         return
     tag = f"modern-ml-microservices-app:pytest-{uuid.uuid4().hex[:8]}"
     build = subprocess.run(
-        [ROOT / "deployment" / "app-build.sh", "--build-only"],
-        env={**os.environ, "IMAGE_TAG": tag},
+        [ROOT / "deployment" / "build-image.sh", tag],
         capture_output=True,
         text=True,
         check=False,
@@ -148,6 +184,47 @@ def image(docker_client: docker.DockerClient) -> Iterator[str]:
 def image_attrs(docker_client: docker.DockerClient, image: str) -> dict:
     """``docker image inspect`` of the image under test."""
     return docker_client.images.get(image).attrs
+
+
+@dataclass(frozen=True)
+class BaseImage:
+    """The runtime base the image under test was built on, as its labels name it."""
+
+    flavour: str
+    name: str
+    digest: str
+    layers: tuple[str, ...]
+    size: int
+    known_digests: frozenset[str]  # the local image id and any registry digests
+
+
+@pytest.fixture(scope="session")
+def base_image(docker_client: docker.DockerClient, image_attrs: dict) -> BaseImage:
+    """The runtime base named by the image's labels, inspected in the local engine."""
+    labels = image_attrs["Config"].get("Labels") or {}
+    flavour = labels.get(FLAVOUR_LABEL, "")
+    name = labels.get("org.opencontainers.image.base.name", "")
+    if not name or flavour not in ("public", "stand-in", "slim"):
+        pytest.fail(
+            f"the image does not say which base it was built on (labels {FLAVOUR_LABEL}="
+            f"{flavour!r}, org.opencontainers.image.base.name={name!r}): build it with "
+            "deployment/build-image.sh",
+            pytrace=False,
+        )
+    try:
+        attrs = docker_client.images.get(name).attrs
+    except ImageNotFound:
+        pytest.fail(f"the base {name} is not in the local engine; pull or make it", pytrace=False)
+    return BaseImage(
+        flavour=flavour,
+        name=name,
+        digest=labels.get("org.opencontainers.image.base.digest", ""),
+        layers=tuple(attrs["RootFS"]["Layers"]),
+        size=attrs["Size"],
+        known_digests=frozenset(
+            [attrs["Id"], *(d.split("@", 1)[1] for d in attrs.get("RepoDigests") or [])]
+        ),
+    )
 
 
 @pytest.fixture(scope="session")

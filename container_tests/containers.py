@@ -57,7 +57,7 @@ def upstream_env(expect: Expectations, url: str | None = None) -> dict[str, str]
     return {
         "MET_API_URL": url or f"http://{STAND_IN_ALIAS}:{STAND_IN_PORT}",
         "UPSTREAM_TIMEOUT": str(expect.upstream_timeout_s),
-        "UPSTREAM_CONNECT_TIMEOUT": str(expect.upstream_timeout_s),
+        "UPSTREAM_CONNECT_TIMEOUT": str(expect.upstream_connect_timeout_s),
     }
 
 

@@ -1,32 +1,47 @@
-"""What the suite expects of the image, read from ``[tool.container-tests]`` in pyproject.toml."""
+"""What the suite expects of the image: ``[tool.container-tests]`` in pyproject.toml, validated.
+
+The table is one pydantic model: a misspelt key or a wrong type fails the session with a
+message naming it. ``CONTAINER_TESTS_CONFIG=path`` names another TOML file holding the same
+table (under ``[tool.container-tests]``), so the same checks can run against another image.
+"""
 
 from __future__ import annotations
 
+import os
 import tomllib
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 ROOT = Path(__file__).resolve().parents[1]
 
+BaseFlavour = Literal["public", "stand-in", "slim"]
 
-@dataclass(frozen=True)
-class Expectations:
-    """Budgets and expectations of the release image; see pyproject.toml for each one's meaning."""
 
-    version: str
+class Expectations(BaseModel):
+    """Budgets and expectations of the release image; pyproject.toml explains each key."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, alias_generator=lambda name: name.replace("_", "-")
+    )
+
+    version: str = Field(alias="version")  # from [project], not from the table
     port: int
     uid: int
     workdir: str
     health_path: str
-    max_image_mb: float
     python_version: str
-    max_layers: int
+    max_image_mb: dict[BaseFlavour, float]
+    max_added_mb: float
+    max_added_layers: int
     max_wasted_mb: float
     startup_budget_s: float
     stop_budget_s: float
     memory_limit: str
     upstream_timeout_s: float
+    upstream_connect_timeout_s: float
     timeout_margin_s: float
     fuzz_examples: int
     load_seconds: float
@@ -39,33 +54,34 @@ class Expectations:
     dev_packages: tuple[str, ...]
 
 
+class ConfigError(Exception):
+    """The expectations table is missing, misspelt or of the wrong type."""
+
+
+def config_path() -> Path:
+    """The TOML file holding the table: ``$CONTAINER_TESTS_CONFIG`` or this pyproject.toml."""
+    return Path(os.environ.get("CONTAINER_TESTS_CONFIG") or ROOT / "pyproject.toml")
+
+
 @cache
 def load_expectations() -> Expectations:
-    """Reads the table once per session."""
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    table = pyproject["tool"]["container-tests"]
-    return Expectations(
-        version=pyproject["project"]["version"],
-        port=int(table["port"]),
-        uid=int(table["uid"]),
-        workdir=table["workdir"],
-        health_path=table["health-path"],
-        max_image_mb=float(table["max-image-mb"]),
-        python_version=str(table["python-version"]),
-        max_layers=int(table["max-layers"]),
-        max_wasted_mb=float(table["max-wasted-mb"]),
-        startup_budget_s=float(table["startup-budget-s"]),
-        stop_budget_s=float(table["stop-budget-s"]),
-        memory_limit=str(table["memory-limit"]),
-        upstream_timeout_s=float(table["upstream-timeout-s"]),
-        timeout_margin_s=float(table["timeout-margin-s"]),
-        fuzz_examples=int(table["fuzz-examples"]),
-        load_seconds=float(table["load-seconds"]),
-        load_concurrency=int(table["load-concurrency"]),
-        required_paths=tuple(table["required-paths"]),
-        context_allowed=frozenset(table["context-allowed"]),
-        workdir_allowed=frozenset(table["workdir-allowed"]),
-        context_excluded=tuple(table["context-excluded"]),
-        image_excluded=tuple(table["image-excluded"]),
-        dev_packages=tuple(table["dev-packages"]),
-    )
+    """Reads and validates the table once per session.
+
+    Raises:
+        ConfigError: naming the file and every key that is unknown, missing or mistyped.
+    """
+    path = config_path()
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        table = document["tool"]["container-tests"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
+        raise ConfigError(f"{path}: no readable [tool.container-tests] table ({exc})") from exc
+    version = document.get("project", {}).get("version", "0.0.0")
+    try:
+        return Expectations.model_validate({"version": version, **table})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigError(f"{path} [tool.container-tests]: {problems}") from None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import posixpath
 import stat
+import tarfile
 
 from container_tests.expectations import Expectations
 from container_tests.filesystem import ImageFilesystem
@@ -33,17 +35,18 @@ def test_no_setuid_or_setgid_files(image_files: ImageFilesystem) -> None:
     assert not flagged, f"setuid/setgid files allow privilege escalation: {flagged}"
 
 
-def test_no_world_writable_files_outside_tmp(image_files: ImageFilesystem) -> None:
+def test_only_sticky_directories_are_world_writable(image_files: ImageFilesystem) -> None:
+    # A world-writable directory is safe only with the sticky bit (/tmp, and /var/tmp and
+    # /var/lock on distroless): nobody can remove or replace another user's files there.
     writable = sorted(
         f"/{path} ({stat.filemode(m.mode)})"
         for path, m in image_files.members.items()
         if m.mode & stat.S_IWOTH
         and not m.issym()
         and _shipped(path)
-        and path != "tmp"
-        and not path.startswith("tmp/")
+        and not (m.isdir() and m.mode & stat.S_ISVTX)
     )
-    assert not writable, f"world-writable paths outside /tmp: {writable[:20]}"
+    assert not writable, f"world-writable paths that are not sticky directories: {writable[:20]}"
 
 
 def test_app_and_venv_belong_to_root_and_are_read_only_for_the_service_user(
@@ -102,6 +105,54 @@ def test_dependencies_are_compiled_to_bytecode(
         f"{len(missing)} of {len(sources)} dependency modules lack bytecode (UV_COMPILE_BYTECODE): "
         f"{missing[:10]}"
     )
+
+
+def test_stdlib_is_compiled_to_bytecode_that_matches_its_sources(
+    image_files: ImageFilesystem, expect: Expectations
+) -> None:
+    # Without it every start compiles the stdlib it imports (distroless ships no .pyc): the
+    # build compiles what its base lacks. Timestamp .pyc must record the source's mtime and
+    # size, or Python ignores them and compiles again.
+    stdlib = f"usr/lib/python{expect.python_version}"
+    tag = _cache_tag(expect)
+    sources = [
+        p for p in _under(image_files, stdlib) if p.endswith(".py") and "-packages/" not in p
+    ]
+    assert sources, f"no stdlib sources found under /{stdlib}"
+    missing, stale = [], []
+    for source in sources:
+        pyc = _pyc_path(source, tag)
+        if pyc not in image_files.members:
+            missing.append(source)
+            continue
+        header = image_files.read(pyc)[:16]
+        member = _resolved(image_files, source)
+        if _pyc_flags(header) == 0 and (
+            int.from_bytes(header[8:12], "little") != int(member.mtime) & 0xFFFFFFFF
+            or int.from_bytes(header[12:16], "little") != member.size & 0xFFFFFFFF
+        ):
+            stale.append(source)
+    assert not missing, (
+        f"{len(missing)} of {len(sources)} stdlib modules lack {tag} bytecode (the "
+        f"stdlib-bytecode stage compiles what the base lacks): {missing[:10]}"
+    )
+    assert not stale, f"stdlib bytecode that does not match its source: {stale[:10]}"
+
+
+def _resolved(image_files: ImageFilesystem, path: str) -> tarfile.TarInfo:
+    """The member ``path`` names, following symbolic links (as Python's stat of a source does)."""
+    member = image_files.members[path]
+    for _ in range(10):
+        if not member.issym():
+            return member
+        target = member.linkname
+        path = posixpath.normpath(
+            target.lstrip("/")
+            if target.startswith("/")
+            else posixpath.join(posixpath.dirname(path), target)
+        )
+        member = image_files.members[path]
+    return member
 
 
 def _cache_tag(expect: Expectations) -> str:

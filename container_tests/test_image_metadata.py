@@ -33,11 +33,23 @@ def test_image_has_an_exec_form_healthcheck_on_the_health_path(image_attrs: dict
     assert check.get("Timeout", 0) > 0, "HEALTHCHECK needs an explicit timeout"
 
 
-def test_image_command_is_exec_form(image_attrs: dict) -> None:
+def test_image_starts_the_app_whatever_its_base_sets(image_attrs: dict) -> None:
     config = image_attrs["Config"]
-    assert config.get("Entrypoint") in (None, []), f"unexpected ENTRYPOINT {config['Entrypoint']}"
-    assert config["Cmd"] == ["python", "-m", "app"], (
-        f"CMD is {config['Cmd']}: use exec form so the server is PID 1 and receives SIGTERM"
+    effective = (config.get("Entrypoint") or []) + (config.get("Cmd") or [])
+    assert effective == ["python", "-m", "app"], (
+        f"the image starts {effective} (ENTRYPOINT {config.get('Entrypoint')} + CMD "
+        f"{config.get('Cmd')}); reset ENTRYPOINT (distroless sets the bare interpreter) and "
+        "keep CMD exec form so the server is PID 1 and receives SIGTERM"
+    )
+
+
+def test_image_labels_name_its_base(image_attrs: dict, base_image) -> None:
+    labels = image_attrs["Config"].get("Labels") or {}
+    assert labels.get("org.opencontainers.image.base.name") == base_image.name
+    digest = labels.get("org.opencontainers.image.base.digest", "")
+    assert digest in base_image.known_digests, (
+        f"org.opencontainers.image.base.digest is {digest!r}, but {base_image.name} is "
+        f"{sorted(base_image.known_digests)}"
     )
 
 

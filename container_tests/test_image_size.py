@@ -22,15 +22,34 @@ def _largest(docker_client: docker.DockerClient, image: str, files: ImageFilesys
     )
 
 
-def test_image_size_is_within_budget(
+def test_image_size_is_within_the_budget_of_its_base(
     docker_client: docker.DockerClient,
     image: str,
     image_attrs: dict,
     image_files: ImageFilesystem,
+    base_image,
     expect: Expectations,
 ) -> None:
     size_mb = image_attrs["Size"] / 1e6
-    assert size_mb <= expect.max_image_mb, (
-        f"image is {size_mb:.1f} MB, over the {expect.max_image_mb:.0f} MB budget "
-        f"([tool.container-tests] max-image-mb).\n{_largest(docker_client, image, image_files)}"
+    budget = expect.max_image_mb[base_image.flavour]
+    assert size_mb <= budget, (
+        f"image is {size_mb:.1f} MB, over the {budget:.0f} MB budget of the "
+        f"{base_image.flavour} base ([tool.container-tests] max-image-mb).\n"
+        f"{_largest(docker_client, image, image_files)}"
+    )
+
+
+def test_bytes_added_on_top_of_the_base_are_within_budget(
+    docker_client: docker.DockerClient,
+    image: str,
+    image_attrs: dict,
+    image_files: ImageFilesystem,
+    base_image,
+    expect: Expectations,
+) -> None:
+    added_mb = (image_attrs["Size"] - base_image.size) / 1e6
+    assert added_mb <= expect.max_added_mb, (
+        f"the build adds {added_mb:.1f} MB on top of {base_image.name}, over the "
+        f"{expect.max_added_mb:.0f} MB budget ([tool.container-tests] max-added-mb).\n"
+        f"{_largest(docker_client, image, image_files)}"
     )

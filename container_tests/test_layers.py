@@ -13,18 +13,28 @@ import docker
 from container_tests.expectations import ROOT, Expectations
 from container_tests.filesystem import LayerReport
 
-# What deployment/app-build.sh needs to build from a copy of the checkout.
+# What deployment/build-image.sh needs to build from a copy of the checkout.
 BUILD_INPUTS = ("Dockerfile", ".dockerignore", "pyproject.toml", "uv.lock", "app", "deployment")
 
 
-def test_layer_count_is_bounded(layer_report: LayerReport, expect: Expectations) -> None:
-    count = len(layer_report.layers)
-    listing = "\n".join(
-        f"  {layer.size / 1e6:8.2f} MB  {layer.created_by[:90]}" for layer in layer_report.layers
+def test_image_is_built_on_the_base_its_labels_name(image_attrs: dict, base_image) -> None:
+    layers = tuple(image_attrs["RootFS"]["Layers"])
+    assert layers[: len(base_image.layers)] == base_image.layers, (
+        f"the image's first layers are not those of {base_image.name} "
+        "(org.opencontainers.image.base.name): the label names a base the image was not built on"
     )
-    assert count <= expect.max_layers, (
-        f"the image has {count} layers, over the {expect.max_layers} allowed "
-        f"([tool.container-tests] max-layers); merge steps in the runtime stage:\n{listing}"
+    assert base_image.digest, "org.opencontainers.image.base.digest is empty"
+
+
+def test_layers_added_on_top_of_the_base_are_bounded(
+    layer_report: LayerReport, base_image, expect: Expectations
+) -> None:
+    added = layer_report.layers[len(base_image.layers) :]
+    listing = "\n".join(f"  {layer.size / 1e6:8.2f} MB  {layer.created_by[:90]}" for layer in added)
+    assert len(added) <= expect.max_added_layers, (
+        f"the build adds {len(added)} layers on top of {base_image.name}, over the "
+        f"{expect.max_added_layers} allowed ([tool.container-tests] max-added-layers); merge "
+        f"steps in the runtime stage:\n{listing}"
     )
 
 
@@ -38,7 +48,7 @@ def test_wasted_bytes_are_within_budget(layer_report: LayerReport, expect: Expec
 
 
 def test_changing_only_app_code_reuses_the_dependency_layer(
-    tmp_path: Path, docker_client: docker.DockerClient, image: str
+    tmp_path: Path, docker_client: docker.DockerClient, image: str, base_image
 ) -> None:
     for name in BUILD_INPUTS:
         source = ROOT / name
@@ -50,8 +60,8 @@ def test_changing_only_app_code_reuses_the_dependency_layer(
         routes.write("\n# touched by test_changing_only_app_code_reuses_the_dependency_layer\n")
     tag = f"modern-ml-microservices-app:cache-check-{uuid.uuid4().hex[:8]}"
     build = subprocess.run(
-        [tmp_path / "deployment" / "app-build.sh", "--build-only"],
-        env={**os.environ, "IMAGE_TAG": tag, "BUILDKIT_PROGRESS": "plain"},
+        [tmp_path / "deployment" / "build-image.sh", tag],
+        env={**os.environ, "BASE_FLAVOUR": base_image.flavour, "BUILDKIT_PROGRESS": "plain"},
         capture_output=True,
         text=True,
         check=False,

@@ -62,6 +62,11 @@ def test_ci_workflow_runs_the_gate_and_keeps_the_reports() -> None:
     workflow = yaml.safe_load((ROOT / ".github/workflows/gate.yml").read_text())
     steps = workflow["jobs"]["gate"]["steps"]
     assert any(step.get("run") == "./deployment/app-build.sh" for step in steps)
+    assert workflow["jobs"]["gate"]["env"]["BASE_FLAVOUR"] == "public", (
+        "CI with a registry must verify the public bases, with no fallback to stand-ins"
+    )
+    python = [s["with"].get("python-version") for s in steps if "setup-uv" in s.get("uses", "")]
+    assert python == ["3.13"], "the unit suite must run on the image's Python (3.13)"
     upload = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact")]
     assert upload, "the workflow must keep the reports as artefacts"
     assert upload[0]["if"] == "always()", "reports must be kept when the gate fails too"

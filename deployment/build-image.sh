@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The one build entry: builds the release image from this checkout with BuildKit, on the base
+# flavour BASE_FLAVOUR names, and tags it. The gate, the container suite and the benchmarks all
+# build through this script.
+#
+# Usage: deployment/build-image.sh TAG [TAG...]
+# Env:   BASE_FLAVOUR  auto (default)  the public bases when they can be pulled, else their
+#                                      local stand-in (one line says so)
+#                      public          the Dockerfile's public bases, required: fails when
+#                                      they cannot be pulled (CI with a registry)
+#                      stand-in        local stand-ins of the public bases (base-images.sh)
+#                      slim            this project's smaller local bases (base-images.sh)
+#        DOCKER        a BuildKit-capable docker client (default: what docker-client.sh finds)
+#        SSL_CERT_FILE a CA bundle for the package index, passed as a build secret if set
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[build-image] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+(($# > 0)) || die "usage: deployment/build-image.sh TAG [TAG...]"
+FLAVOUR="${BASE_FLAVOUR:-auto}"
+case "$FLAVOUR" in
+  auto | public | stand-in | slim) ;;
+  *) die "BASE_FLAVOUR=$FLAVOUR is not one of auto, public, stand-in, slim" ;;
+esac
+
+DOCKER="$(deployment/docker-client.sh)" || exit 1
+export DOCKER DOCKER_BUILDKIT=1
+"$DOCKER" info >/dev/null 2>&1 \
+  || die "no Docker engine answers to '$DOCKER info': run ./deployment/app-build.sh (it starts one) or start dockerd"
+VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n 1)"
+[[ -n "$VERSION" ]] || die "cannot read the project version from pyproject.toml"
+
+# The public bases: the defaults of the Dockerfile's ARGs.
+public_bases() {
+  local arg
+  for arg in UV_IMAGE BUILDER_IMAGE RUNTIME_IMAGE; do
+    printf '%s=%s\n' "$arg" "$(sed -n "s/^ARG $arg=//p" Dockerfile)"
+  done
+}
+
+pull_public_bases() { # true when every public base is present or could be pulled
+  local line image missing=()
+  while IFS= read -r line; do
+    image="${line#*=}"
+    "$DOCKER" image inspect "$image" >/dev/null 2>&1 && continue
+    timeout 300 "$DOCKER" pull -q "$image" >/dev/null 2>&1 || missing+=("$image")
+  done < <(public_bases)
+  ((${#missing[@]} == 0)) && return 0
+  log "public base images cannot be pulled: ${missing[*]}"
+  return 1
+}
+
+case "$FLAVOUR" in
+  public)
+    pull_public_bases || die "BASE_FLAVOUR=public requires the public bases; no fallback"
+    bases="$(public_bases)" ;;
+  auto)
+    if pull_public_bases; then
+      FLAVOUR=public
+      bases="$(public_bases)"
+    else
+      log "using their local stand-in instead (BASE_FLAVOUR=stand-in; deployment/base-images.sh)"
+      FLAVOUR=stand-in
+      bases="$(deployment/base-images.sh stand-in)"
+    fi ;;
+  *) bases="$(deployment/base-images.sh "$FLAVOUR")" ;;
+esac
+
+build_args=()
+while IFS= read -r line; do build_args+=(--build-arg "$line"); done <<<"$bases"
+runtime="$(sed -n 's/^RUNTIME_IMAGE=//p' <<<"$bases")"
+# The base's digest: the registry's when it was pulled, else the local image id.
+base_digest="$("$DOCKER" image inspect -f '{{range .RepoDigests}}{{.}} {{end}}' "$runtime" | cut -d' ' -f1)"
+base_digest="${base_digest#*@}"
+[[ -n "$base_digest" ]] || base_digest="$("$DOCKER" image inspect -f '{{.Id}}' "$runtime")"
+
+# Labels that are the same for the same commit, so rebuilding one commit changes nothing; a
+# tree with uncommitted changes is marked, so the label never claims a commit it is not.
+revision="$(git rev-parse --verify --quiet HEAD 2>/dev/null || echo unknown)"
+if [[ "$revision" != unknown && -n "$(git status --porcelain 2>/dev/null)" ]]; then
+  revision="$revision-dirty"
+fi
+created="$(git log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)"
+
+secret_args=()
+if [[ -n "${SSL_CERT_FILE:-}" && -r "$SSL_CERT_FILE" ]]; then
+  secret_args=(--secret "id=ca_bundle,src=$SSL_CERT_FILE")
+fi
+tag_args=()
+for tag in "$@"; do tag_args+=(-t "$tag"); done
+previous="$("$DOCKER" image inspect -f '{{.Id}}' "$1" 2>/dev/null || true)"
+
+log "building $* on the $FLAVOUR bases (runtime $runtime) with $DOCKER (BuildKit)"
+"$DOCKER" build "${tag_args[@]}" "${build_args[@]}" "${secret_args[@]}" \
+  --build-arg "VERSION=$VERSION" --build-arg "REVISION=$revision" \
+  --build-arg "CREATED=$created" --build-arg "BASE_FLAVOUR=$FLAVOUR" \
+  --build-arg "BASE_DIGEST=$base_digest" .
+# Safe to run twice: the image this build replaced under the same tag leaves no dangling copy.
+if [[ -n "$previous" && "$previous" != "$("$DOCKER" image inspect -f '{{.Id}}' "$1")" ]]; then
+  "$DOCKER" rmi "$previous" >/dev/null 2>&1 || true
+fi
+log "built $* ($FLAVOUR bases)"

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Sets up what the gate and the suites need, when it can, and says what it did:
+#   uv                       pip install uv (for the user running this)
+#   a BuildKit docker client Debian's docker.io (apt, as root)
+#   a Docker engine          starts dockerd in the background when none answers (as root); it
+#                            keeps running for `uv run pytest`; the line printed says how to stop it
+#   mmdebstrap               Debian's mmdebstrap (apt, as root), for the local base images;
+#                            not needed when BASE_FLAVOUR=public
+# When it cannot (not root, no apt, another OS) it stops with the exact commands to run.
+# Safe to run twice: what is there is used as it is.
+#
+# Usage: deployment/prerequisites.sh
+# Env:   BASE_FLAVOUR (see deployment/build-image.sh), DOCKERD_LOG (default /tmp/dockerd.log)
+# Files: /tmp/modern-ml-microservices-dockerd.pid holds the pid of a dockerd this script started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PID_FILE="/tmp/modern-ml-microservices-dockerd.pid"
+DOCKERD_LOG="${DOCKERD_LOG:-/tmp/dockerd.log}"
+
+log() { printf '[prerequisites] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+can_apt() { [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; }
+apt_install() { # apt_install PACKAGE...: installs Debian packages, saying so
+  log "installing $* (apt-get)"
+  # A fresh machine's package lists may be empty.
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# uv
+if ! command -v uv >/dev/null 2>&1; then
+  if python3 -m pip --version >/dev/null 2>&1; then
+    log "installing uv (python3 -m pip install uv)"
+    python3 -m pip install --quiet --disable-pip-version-check uv
+    hash -r
+  fi
+  command -v uv >/dev/null 2>&1 \
+    || die "uv is missing: run 'python3 -m pip install uv' (or see https://docs.astral.sh/uv/), then run this again"
+fi
+
+# A docker client that builds with BuildKit, and dockerd.
+if ! deployment/docker-client.sh >/dev/null 2>&1 || ! command -v dockerd >/dev/null 2>&1; then
+  if can_apt; then
+    apt_install docker.io
+  else
+    die "no Docker engine or BuildKit-capable client: as root run 'apt-get update && apt-get install -y docker.io' (or install Docker with the buildx plugin), then run this again"
+  fi
+fi
+DOCKER="$(deployment/docker-client.sh)"
+
+# A running engine.
+if ! "$DOCKER" info >/dev/null 2>&1; then
+  [[ "$(id -u)" == 0 ]] \
+    || die "no Docker engine answers: start one ('sudo dockerd &' or 'sudo systemctl start docker'), then run this again"
+  log "starting dockerd (log: $DOCKERD_LOG)"
+  nohup dockerd >"$DOCKERD_LOG" 2>&1 &
+  echo $! >"$PID_FILE"
+  for _ in $(seq 1 60); do "$DOCKER" info >/dev/null 2>&1 && break; sleep 0.5; done
+  "$DOCKER" info >/dev/null 2>&1 || { tail -n 20 "$DOCKERD_LOG" >&2; die "dockerd did not start"; }
+  log "started dockerd (pid $(cat "$PID_FILE")); it keeps running for 'uv run pytest'; stop it with: kill $(cat "$PID_FILE")"
+fi
+
+# mmdebstrap, for the local base images.
+if [[ "${BASE_FLAVOUR:-auto}" != public ]] && ! command -v mmdebstrap >/dev/null 2>&1; then
+  if can_apt; then
+    apt_install mmdebstrap
+  else
+    die "mmdebstrap is missing (it makes the local base images): as root run 'apt-get update && apt-get install -y mmdebstrap', then run this again"
+  fi
+fi
+
+log "ready: $(uv --version), docker client $DOCKER, engine $("$DOCKER" version --format '{{.Server.Version}}')"

@@ -179,12 +179,16 @@ make_stand_in_runtime() {
     unpack_layer python $DISTROLESS_PYTHON
   }
   local static="$work/layers/static"
-  # distroless' static part: users root, nobody and nonroot, their homes, a sticky /tmp, and
-  # the CA bundle update-ca-certificates would have written.
+  # distroless' static part: users root, nobody and nonroot, their homes, a sticky /tmp, the
+  # name service switch, and the CA bundle update-ca-certificates would have written.
   printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:%s:%s:nobody:/nonexistent:/sbin/nologin\nnonroot:x:%s:%s:nonroot:/home/nonroot:/sbin/nologin\n' \
     "$NOBODY_UID" "$NOBODY_UID" "$RUNTIME_UID" "$RUNTIME_UID" >"$static/etc/passwd"
   printf 'root:x:0:\nnobody:x:%s:\ntty:x:5:\nstaff:x:50:\nnonroot:x:%s:\n' \
     "$NOBODY_UID" "$RUNTIME_UID" >"$static/etc/group"
+  # The name service switch distroless ships (Debian writes it in a maintainer script): without
+  # it glibc tries DNS before /etc/hosts.
+  printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\nethers: files\nrpc: files\n' \
+    >"$static/etc/nsswitch.conf"
   mkdir -p "$static/root" "$static/home/nonroot" "$static/tmp" "$static/etc/ssl/certs"
   chmod 0700 "$static/root"
   chown "$RUNTIME_UID:$RUNTIME_UID" "$static/home/nonroot"

@@ -43,6 +43,7 @@ from container_tests.load import burst  # noqa: E402
 BASELINE = ROOT / "benchmarks" / "baseline"
 RESULTS = ROOT / "benchmarks" / "results.json"
 CHART = ROOT / "benchmarks" / "results.png"
+FLAVOUR_RESULTS = ROOT / "benchmarks" / "flavours.json"
 OURS_TAG = "modern-ml-microservices-app:bench"
 BASELINE_TAG = "modern-ml-microservices-baseline:bench"
 PYTHON_UV_TAG = "modern-ml-microservices/python-uv:bench"
@@ -295,6 +296,52 @@ FIGURES = [
 ]
 
 
+FLAVOURS = ("stand-in", "slim")
+
+
+def flavours(args: argparse.Namespace) -> dict:
+    """Ours on every local base flavour beside the baseline: size, layers, start-up.
+
+    The figures of issue "the public path": start-up on each base against the original design's,
+    measured side by side in one run (the public bases cannot be pulled here; their stand-in is
+    made from the same Debian packages).
+    """
+    docker_cli = output([ROOT / "deployment" / "docker-client.sh"]).strip()
+    client = docker.from_env()
+    rows: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        builds = Builds(docker_cli, Path(tmp))
+        builds.build_baseline()
+        images = {"baseline": BASELINE_TAG}
+        for flavour in FLAVOURS:
+            log(f"ours on the {flavour} bases: build")
+            tag = f"{OURS_TAG}-{flavour}"
+            run([builds.ours / "deployment" / "build-image.sh", tag],
+                env={**builds.env, "BASE_FLAVOUR": flavour})  # fmt: skip
+            images[flavour] = tag
+        for name, tag in images.items():
+            log(f"{name}: start-up ({args.starts} starts)")
+            image = client.images.get(tag)
+            median, samples, _ = startup_and_memory(tag, args.starts)
+            rows[name] = {
+                "size_mb": round(image.attrs["Size"] / 1e6, 1),
+                "layers": len(image.attrs["RootFS"]["Layers"]),
+                "startup_s": round(median, 3),
+                "startup_samples": [round(x, 3) for x in samples],
+            }
+        for tag in (*images.values(), PYTHON_UV_TAG):
+            client.images.remove(tag, force=True)
+    for name in FLAVOURS:
+        rows[name]["startup_vs_baseline"] = round(
+            rows[name]["startup_s"] / rows["baseline"]["startup_s"], 2
+        )
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).strip(),
+        **rows,
+    }
+
+
 def table(results: dict) -> str:
     """A Markdown table: ours, baseline, ratio, target."""
     lines = [
@@ -362,9 +409,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter runs (a smoke test)")
     parser.add_argument("--no-gate", dest="gate", action="store_false", help="skip the gate")
+    parser.add_argument(
+        "--flavours",
+        action="store_true",
+        help="only ours on every local base flavour beside the baseline: size, start-up",
+    )
     args = parser.parse_args()
     args.starts, args.repeats, args.seconds = (2, 1, 3) if args.quick else (5, 3, 8)
     args.concurrency = 32
+    if args.flavours:
+        figures = flavours(args)
+        FLAVOUR_RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        for name in ("baseline", *FLAVOURS):
+            row = figures[name]
+            print(
+                f"{name:9} {row['size_mb']:6.1f} MB {row['layers']:3} layers  start-up "
+                f"{row['startup_s']:.3f} s {row.get('startup_vs_baseline', '')}"
+            )
+        return 0
     results = measure(args)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     chart(results)

@@ -1,5 +1,5 @@
 # Release image of the Met search service: a uv builder stage and a shell-less runtime stage.
-# Build with BuildKit (DOCKER_BUILDKIT=1 or buildx); deployment/app-build.sh does it for you.
+# Build with BuildKit (DOCKER_BUILDKIT=1 or buildx); deployment/build-image.sh does it for you.
 #
 # Base images are build arguments. The defaults are the public images; without a registry,
 # deployment/base-images.sh makes equivalents from Debian packages. Builder and runtime must

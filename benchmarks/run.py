@@ -113,9 +113,10 @@ class Builds:
         """Drops all BuildKit cache: the next build is cold."""
         run([self.docker, "builder", "prune", "-af"], env=self.env)
 
-    def build_ours(self) -> float:
+    def build_ours(self, tag: str = OURS_TAG, flavour: str | None = None) -> float:
         """Builds the release image through the one build entry (bases: ``BASE_FLAVOUR``)."""
-        return run([self.ours / "deployment" / "build-image.sh", OURS_TAG], env=self.env)
+        env = self.env if flavour is None else {**self.env, "BASE_FLAVOUR": flavour}
+        return run([self.ours / "deployment" / "build-image.sh", tag], env=env)
 
     def build_baseline(self) -> float:
         """Builds the baseline from its fixture, removing the image it replaces (no dangling)."""
@@ -316,8 +317,7 @@ def flavours(args: argparse.Namespace) -> dict:
         for flavour in FLAVOURS:
             log(f"ours on the {flavour} bases: build")
             tag = f"{OURS_TAG}-{flavour}"
-            run([builds.ours / "deployment" / "build-image.sh", tag],
-                env={**builds.env, "BASE_FLAVOUR": flavour})  # fmt: skip
+            builds.build_ours(tag, flavour)
             images[flavour] = tag
         for name, tag in images.items():
             log(f"{name}: start-up ({args.starts} starts)")

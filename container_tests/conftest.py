@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
 import docker
 import pytest
@@ -32,7 +33,7 @@ from container_tests.containers import (
     running_stand_in,
     upstream_env,
 )
-from container_tests.expectations import ROOT, Expectations, load_expectations
+from container_tests.expectations import ROOT, BaseFlavour, Expectations, load_expectations
 from container_tests.facts import FACTS
 from container_tests.filesystem import ImageFilesystem, LayerReport, analyze_layers
 
@@ -204,7 +205,7 @@ def base_image(docker_client: docker.DockerClient, image_attrs: dict) -> BaseIma
     labels = image_attrs["Config"].get("Labels") or {}
     flavour = labels.get(FLAVOUR_LABEL, "")
     name = labels.get("org.opencontainers.image.base.name", "")
-    if not name or flavour not in ("public", "stand-in", "slim"):
+    if not name or flavour not in get_args(BaseFlavour):
         pytest.fail(
             f"the image does not say which base it was built on (labels {FLAVOUR_LABEL}="
             f"{flavour!r}, org.opencontainers.image.base.name={name!r}): build it with "

@@ -49,8 +49,9 @@ def junit_results(path: Path) -> dict[str, dict[str, Any]]:
 
 def image_facts(tag: str) -> dict[str, Any]:
     """What ``docker image inspect`` says of the release image (``id`` None if not built)."""
+    client = docker.from_env()
     try:
-        image = docker.from_env().images.get(tag)
+        image = client.images.get(tag)
     except DockerException:
         return {"image": tag, "id": None}
     config = image.attrs["Config"]
@@ -77,7 +78,7 @@ def image_facts(tag: str) -> dict[str, Any]:
         "labels": labels,
     }
     with contextlib.suppress(DockerException):
-        base = docker.from_env().images.get(facts["base"]["name"])
+        base = client.images.get(facts["base"]["name"])
         facts["base"]["size_mb"] = round(base.attrs["Size"] / 1e6, 1)
         facts["base"]["layer_count"] = len(base.attrs["RootFS"]["Layers"])
     return facts

@@ -4,7 +4,7 @@ Builds both images on this machine from the same app code, measures size, layers
 warm builds, start-up, idle memory, throughput and latency against the stand-in upstream
 (loopback only, bounded runs), and the gate's wall time; prints a table with ours/baseline
 ratios, writes ``benchmarks/results.json`` and ``benchmarks/results.png`` and refreshes the
-table in README.md. Nothing here asserts a timing.
+table in README.md (a ``--quick`` smoke run only prints). Nothing here asserts a timing.
 
 Usage: ``uv run --group bench python benchmarks/run.py [--quick] [--no-gate]``
 """
@@ -407,7 +407,9 @@ def update_readme(results: dict) -> None:
 def main() -> int:
     """Parses options, measures, reports."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter runs (a smoke test)")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer, shorter runs (a smoke test); writes nothing"
+    )
     parser.add_argument("--no-gate", dest="gate", action="store_false", help="skip the gate")
     parser.add_argument(
         "--flavours",
@@ -428,10 +430,13 @@ def main() -> int:
             )
         return 0
     results = measure(args)
+    print(table(results))
+    if args.quick:  # a smoke run's figures are too noisy to replace the recorded ones
+        print("\n--quick: nothing written; results.json, the chart and README keep the last run")
+        return 0
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     chart(results)
     update_readme(results)
-    print(table(results))
     print(f"\nwritten: {RESULTS.relative_to(ROOT)}, {CHART.relative_to(ROOT)}, README.md")
     return 0
 

@@ -6,6 +6,8 @@
 #                            keeps running for `uv run pytest`; the line printed says how to stop it
 #   mmdebstrap               Debian's mmdebstrap (apt, as root), for the local base images;
 #                            not needed when BASE_FLAVOUR=public
+#   docker-compose           Debian's docker-compose (apt, as root), for compose.yaml (the
+#                            README's local exploration); only a warning when it cannot
 # When it cannot (not root, no apt, another OS) it stops with the exact commands to run.
 # Safe to run twice: what is there is used as it is.
 #
@@ -68,6 +70,15 @@ if [[ "${BASE_FLAVOUR:-auto}" != public ]] && ! command -v mmdebstrap >/dev/null
     apt_install mmdebstrap
   else
     die "mmdebstrap is missing (it makes the local base images): as root run 'apt-get update && apt-get install -y mmdebstrap', then run this again"
+  fi
+fi
+
+# docker-compose, for compose.yaml; the gate itself does not need it.
+if ! command -v docker-compose >/dev/null 2>&1; then
+  if can_apt; then
+    apt_install docker-compose
+  else
+    log "note: docker-compose is missing (only compose.yaml needs it): as root run 'apt-get install -y docker-compose'"
   fi
 fi
 

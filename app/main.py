@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from app import __version__
+from app.docs import add_docs
 from app.errors import register_error_handlers
 from app.routes import router
 from app.settings import Settings, get_settings
@@ -43,7 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Finds works of the Metropolitan Museum of Art by title.",
         lifespan=lifespan,
+        docs_url=None,  # served by add_docs, without a CDN
+        redoc_url=None,
     )
+    add_docs(app)
     register_error_handlers(app)
     app.include_router(router)
     return app

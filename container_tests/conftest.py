@@ -23,9 +23,12 @@ from typing import get_args
 import docker
 import pytest
 from docker.errors import DockerException, ImageNotFound
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.remote.webdriver import WebDriver
 from testcontainers.core.labels import LABEL_SESSION_ID, SESSION_ID, create_labels
 from testcontainers.core.network import Network
 
+from container_tests import browser
 from container_tests.containers import (
     ServiceContainer,
     private_network,
@@ -100,10 +103,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[object]:
-    """Attaches the logs of the test's running containers to its failure report."""
+    """Attaches the logs of the test's running containers, and a screenshot of any browser
+    page it used (saved beside the reports), to its failure report."""
     report = yield
     if report.failed:
         for name, value in getattr(item, "funcargs", {}).items():
+            if isinstance(value, WebDriver):
+                shot = browser.screenshot_path(f"screenshot-{item.name}")
+                with contextlib.suppress(WebDriverException):
+                    value.save_screenshot(str(shot))
+                    report.sections.append((f"screenshot of {name}", str(shot.resolve())))
             container = value[0] if isinstance(value, tuple) and value else value
             if isinstance(container, ServiceContainer):
                 with contextlib.suppress(DockerException):

@@ -6,6 +6,8 @@
 #                            keeps running for `uv run pytest`; the line printed says how to stop it
 #   mmdebstrap               Debian's mmdebstrap (apt, as root), for the local base images;
 #                            not needed when BASE_FLAVOUR=public
+#   chromium, chromedriver   Debian's chromium and chromium-driver (apt, as root), for the
+#                            container suite's browser test of /docs (no download at run time)
 #   docker-compose           Debian's docker-compose (apt, as root), for compose.yaml (the
 #                            README's local exploration); only a warning when it cannot
 # When it cannot (not root, no apt, another OS) it stops with the exact commands to run.
@@ -70,6 +72,15 @@ if [[ "${BASE_FLAVOUR:-auto}" != public ]] && ! command -v mmdebstrap >/dev/null
     apt_install mmdebstrap
   else
     die "mmdebstrap is missing (it makes the local base images): as root run 'apt-get update && apt-get install -y mmdebstrap', then run this again"
+  fi
+fi
+
+# Chromium and ChromeDriver, for the browser test of /docs.
+if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
+  if can_apt; then
+    apt_install chromium chromium-driver
+  else
+    die "Chromium is missing (the container suite's browser test of /docs needs it): as root run 'apt-get update && apt-get install -y chromium chromium-driver', then run this again"
   fi
 fi
 

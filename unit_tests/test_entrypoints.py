@@ -37,6 +37,24 @@ def test_main_serves_with_the_configured_host_port_and_log_level(
     assert kwargs["log_config"]["loggers"]["app"]["level"] == "WARNING"
 
 
+def test_main_serves_the_app_module_with_the_documented_server_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(entry.uvicorn, "run", lambda target, **kw: calls.append((target, kw)))
+    for name in ("PORT", "HOST", "LOG_LEVEL", "ENV"):
+        monkeypatch.delenv(name, raising=False)
+    assert entry.main() == 0
+    ((target, kwargs),) = calls
+    assert target == "app.main:app", "the server must load the app built in app/main.py"
+    assert kwargs["port"] == 8000, "the default port is 8000 (EXPOSE, manifests, healthcheck)"
+    assert kwargs["timeout_graceful_shutdown"] == 8, (
+        "SIGTERM drains requests for 8 s; deployment/k8s's grace period is sized on it"
+    )
+    assert kwargs["proxy_headers"] is False, "X-Forwarded-* must not be trusted by default"
+    assert kwargs["server_header"] is False, "the Server header must not name uvicorn"
+
+
 class _Handler(BaseHTTPRequestHandler):
     status = 200
 
@@ -65,10 +83,11 @@ def test_healthcheck_exits_0_when_health_answers_200(
     assert healthcheck.main() == 0
 
 
-def test_healthcheck_exits_1_when_health_fails(
-    monkeypatch: pytest.MonkeyPatch, local_server: HTTPServer
+@pytest.mark.parametrize("status", [201, 204, 404, 500, 503])
+def test_healthcheck_exits_1_on_any_answer_but_200(
+    monkeypatch: pytest.MonkeyPatch, local_server: HTTPServer, status: int
 ) -> None:
-    monkeypatch.setattr(_Handler, "status", 503)
+    monkeypatch.setattr(_Handler, "status", status)
     monkeypatch.setenv("PORT", str(local_server.server_port))
     assert healthcheck.main() == 1
 

@@ -7,7 +7,6 @@ from fastapi.testclient import TestClient
 from pytest_httpx import HTTPXMock
 
 from app.dependencies import get_search_service
-from app.routes import MAX_TITLE_LENGTH
 from unit_tests.conftest import API
 
 
@@ -62,7 +61,7 @@ def test_search_returns_404_when_the_first_hit_is_gone(
         ({}, "Field required"),
         ({"title": ""}, "at least 1 character"),
         ({"title": "   "}, "must not be blank"),
-        ({"title": "x" * (MAX_TITLE_LENGTH + 1)}, f"at most {MAX_TITLE_LENGTH} characters"),
+        ({"title": "x" * 201}, "at most 200 characters"),  # the documented limit, not a constant
     ],
     ids=["missing", "empty", "blank", "too-long"],
 )
@@ -81,8 +80,32 @@ def test_search_accepts_a_title_of_the_maximum_length(
     client: TestClient, httpx_mock: HTTPXMock
 ) -> None:
     httpx_mock.add_response(json={"total": 0, "objectIDs": None})
-    response = client.get("/api/search", params={"title": "x" * MAX_TITLE_LENGTH})
+    response = client.get("/api/search", params={"title": "x" * 200})
     assert response.status_code == 404
+
+
+def test_search_of_a_work_without_a_public_image_answers_an_empty_string(
+    client: TestClient, httpx_mock: HTTPXMock
+) -> None:
+    mock_hit(httpx_mock, image="")
+    response = client.get("/api/search", params={"title": "sunflowers"})
+    assert response.status_code == 200, response.text
+    assert response.json() == ""
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Les Tournesols, été", "向日葵", "🌻 sunflowers", "عباد الشمس", "Ἥλιος"],
+    ids=["accents", "cjk", "emoji", "right-to-left", "greek"],
+)
+def test_titles_in_any_script_reach_upstream_intact(
+    client: TestClient, httpx_mock: HTTPXMock, title: str
+) -> None:
+    httpx_mock.add_response(json={"total": 0, "objectIDs": None})
+    assert client.get("/api/search", params={"title": title}).status_code == 404
+    request = httpx_mock.get_request()
+    assert request is not None
+    assert request.url.params.get_list("q") == [title]
 
 
 @pytest.mark.parametrize(

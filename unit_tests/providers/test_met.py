@@ -6,6 +6,7 @@ import httpx
 import pytest
 from pytest_httpx import HTTPXMock
 
+import app
 from app.errors import NotFoundError, UpstreamError, UpstreamTimeoutError
 from app.main import build_http_client
 from app.providers.met import MetProvider
@@ -178,3 +179,26 @@ async def test_transport_errors_raise_upstream_unreachable(
     with pytest.raises(UpstreamError, match="unreachable") as caught:
         await provider.search("x")
     assert not isinstance(caught.value, UpstreamTimeoutError)
+
+
+async def test_requests_name_the_service_in_their_user_agent(
+    provider: MetProvider, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(json={"total": 0, "objectIDs": None})
+    await provider.search("x")
+    request = httpx_mock.get_request()
+    assert request is not None
+    assert request.headers["User-Agent"] == f"modern-ml-microservices/{app.__version__}"
+
+
+async def test_redirects_of_upstream_are_followed(
+    provider: MetProvider, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(
+        url=f"{API}/objects/1", status_code=301, headers={"Location": f"{API}/objects/2"}
+    )
+    httpx_mock.add_response(
+        url=f"{API}/objects/2", json={"objectID": 2, "title": "Moved", "primaryImage": ""}
+    )
+    artwork = await provider.get_object(1)
+    assert artwork.title == "Moved"

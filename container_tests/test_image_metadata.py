@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from container_tests.expectations import Expectations
+import subprocess
+
+from container_tests.expectations import ROOT, Expectations
+
+
+def checkout_revision() -> str:
+    """This checkout's commit as deployment/build-image.sh labels it: -dirty when uncommitted
+    changes are present, ``unknown`` outside git."""
+
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    head = git("rev-parse", "--verify", "--quiet", "HEAD")
+    if not head:
+        return "unknown"
+    return f"{head}-dirty" if git("status", "--porcelain") else head
 
 
 def test_image_runs_as_the_numeric_non_root_user(image_attrs: dict, expect: Expectations) -> None:
@@ -61,7 +77,10 @@ def test_image_carries_oci_labels(image_attrs: dict, expect: Expectations) -> No
     assert labels["org.opencontainers.image.version"] == expect.version, (
         "the version label must be the pyproject version (build with deployment/app-build.sh)"
     )
-    assert labels["org.opencontainers.image.revision"] != "unknown", "revision label not set"
+    assert labels["org.opencontainers.image.revision"] == checkout_revision(), (
+        "the revision label must be this checkout's commit, with -dirty when the tree had "
+        "uncommitted changes (build with deployment/build-image.sh from this checkout)"
+    )
     assert labels["org.opencontainers.image.created"] != "1970-01-01T00:00:00Z", "created not set"
 
 

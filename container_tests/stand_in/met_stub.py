@@ -49,7 +49,8 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/health":
             self.reply(200, {"status": "ok"})
         elif url.path == f"{PREFIX}/search":
-            self.search(parse_qs(url.query).get("q", [""])[0])
+            # Case-insensitive, like the collection API's search.
+            self.search(parse_qs(url.query).get("q", [""])[0].lower())
         elif url.path.startswith(f"{PREFIX}/objects/"):
             found = OBJECTS.get(url.path.rsplit("/", 1)[1])
             self.reply(200, found) if found else self.reply(404, {"message": "ObjectID not found"})

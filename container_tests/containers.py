@@ -71,9 +71,12 @@ def running_service(
     image: str,
     env: dict[str, str] | None = None,
     network: Network | None = None,
+    startup_timeout_s: float | None = None,
     **docker_kwargs: object,
 ) -> Iterator[tuple[ServiceContainer, float]]:
     """Starts the image, waits for its health path to answer 200 and yields it with the wait.
+
+    The wait gives up after ``startup_timeout_s`` (default: the start-up budget).
 
     Yields:
         The started container and the seconds from ``docker start`` to the first 200.
@@ -86,7 +89,7 @@ def running_service(
         .waiting_for(
             HttpWaitStrategy(expect.port, expect.health_path)
             .for_status_code(200)
-            .with_startup_timeout(int(expect.startup_budget_s))
+            .with_startup_timeout(int(startup_timeout_s or expect.startup_budget_s))
             .with_poll_interval(0.05)
         )
     )

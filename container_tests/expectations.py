@@ -40,6 +40,7 @@ class Expectations(BaseModel):
     startup_budget_s: float
     stop_budget_s: float
     memory_limit: str
+    max_memory_mb: float
     upstream_timeout_s: float
     upstream_connect_timeout_s: float
     timeout_margin_s: float

@@ -36,19 +36,26 @@ def test_hardened_container_serves(hardened: ServiceContainer, path: str) -> Non
     )
 
 
-def test_hardened_container_runs_as_the_image_user_without_capabilities(
-    hardened: ServiceContainer, expect: Expectations
+def test_server_runs_as_the_image_user_without_capabilities_by_default(
+    image: str, expect: Expectations
 ) -> None:
+    # Run as `docker run IMAGE` would, with Docker's default capability set (nothing dropped),
+    # and read the serving process (PID 1) itself: root, or file capabilities on the
+    # interpreter, would show here.
     probe = (
-        "import os; status = open('/proc/self/status').read().splitlines(); "
-        "caps = [l.split()[1] for l in status if l.startswith('CapEff')]; "
-        "print(os.getuid(), caps[0])"
+        "status = open('/proc/1/status').read().splitlines(); "
+        "fields = dict(l.split(':', 1) for l in status); "
+        "print(fields['Uid'].split()[1], fields['CapEff'].strip(), fields['CapPrm'].strip())"
     )
-    code, output = hardened.python(probe)
+    with running_service(image) as (container, _):
+        code, output = container.python(probe)
     assert code == 0, output
-    uid, effective = output.split()
-    assert int(uid) == expect.uid, f"the container runs as UID {uid}"
-    assert int(effective, 16) == 0, f"effective capabilities {effective}, expected none"
+    uid, effective, permitted = output.split()
+    assert int(uid) == expect.uid, f"the server runs as UID {uid}, expected {expect.uid}"
+    assert (int(effective, 16), int(permitted, 16)) == (0, 0), (
+        f"the server holds capabilities with Docker's defaults (CapEff {effective}, CapPrm "
+        f"{permitted}): it must run as a non-root user with no file capabilities"
+    )
 
 
 def test_sigterm_stops_the_container_cleanly_within_budget(
@@ -75,8 +82,9 @@ def test_sigterm_stops_the_container_cleanly_within_budget(
 def test_startup_time_is_within_budget(image: str, expect: Expectations) -> None:
     timings = []
     for _ in range(STARTS):
-        with running_service(image) as (_, seconds):
-            timings.append(seconds)
+        # Wait well past the budget, so the budget is decided here, with the samples named.
+        with running_service(image, startup_timeout_s=3 * expect.startup_budget_s) as (_, took):
+            timings.append(took)
     median = statistics.median(timings)
     FACTS["startup_seconds"] = round(median, 3)
     FACTS["startup_samples"] = [round(t, 3) for t in timings]

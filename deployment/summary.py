@@ -160,7 +160,8 @@ def table(report: dict[str, Any], reports: Path) -> str:
             f"{figures['requests']} requests in {figures['seconds']} s at {figures['concurrency']}"
             f" concurrent: {figures['rps']} req/s, p50 {figures['p50_ms']} ms, p99 "
             f"{figures['p99_ms']} ms, {figures['errors']} errors, peak memory "
-            f"{figures['peak_memory_mb']} of {figures['memory_limit_mb']} MiB"
+            f"{figures['peak_memory_mb']} MiB (budget {figures.get('max_memory_mb', '?')} MiB, "
+            f"limit {figures['memory_limit_mb']} MiB)"
         )
 
     def drain(figures: dict[str, Any] | None) -> str:

@@ -11,14 +11,6 @@ from dataclasses import dataclass, field
 import httpx
 from docker.models.containers import Container
 
-UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3}
-
-
-def parse_bytes(size: str) -> int:
-    """``256m`` -> bytes, as docker reads ``--memory``."""
-    size = size.strip().lower()
-    return int(float(size[:-1]) * UNITS[size[-1]]) if size[-1] in UNITS else int(size)
-
 
 @dataclass
 class BurstResult:

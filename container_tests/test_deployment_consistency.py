@@ -7,15 +7,16 @@ message names both sides.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from docker.utils import parse_bytes
 
 from container_tests.containers import ServiceContainer, running_service
 from container_tests.expectations import ROOT, Expectations
-from container_tests.load import parse_bytes
 
 K8S = ROOT / "deployment" / "k8s"
 COMPOSE = ROOT / "compose.yaml"
@@ -23,6 +24,21 @@ COMPOSE = ROOT / "compose.yaml"
 
 def _documents(path: Path) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
+
+
+# Kubernetes quantity suffixes (apimachinery resource.Quantity): binary and decimal.
+K8S_SUFFIXES = {
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40,
+    "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "": 1,
+}  # fmt: skip
+
+
+def k8s_bytes(quantity: str) -> int:
+    """A Kubernetes memory quantity in bytes: ``256Mi`` is 268435456, ``256M`` 256000000."""
+    match = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", quantity.strip())
+    if match is None or match.group(2) not in K8S_SUFFIXES:
+        raise ValueError(f"not a Kubernetes memory quantity: {quantity!r}")
+    return int(float(match.group(1)) * K8S_SUFFIXES[match.group(2)])
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +144,7 @@ def test_the_image_serves_as_the_manifest_runs_it(
         read_only=context["readOnlyRootFilesystem"],
         cap_drop=context["capabilities"]["drop"],
         security_opt=["no-new-privileges"] if not context["allowPrivilegeEscalation"] else [],
-        mem_limit=parse_bytes(app_container["resources"]["limits"]["memory"].removesuffix("i")),
+        mem_limit=k8s_bytes(app_container["resources"]["limits"]["memory"]),
     ) as (container, _):
         response = container.get(expect.health_path)
     assert response.status_code == 200, "the image does not serve under the manifest's settings"
@@ -138,16 +154,26 @@ def test_k8s_memory_limit_is_the_one_the_suite_tests_under(
     app_container: dict[str, Any], expect: Expectations
 ) -> None:
     limit = app_container["resources"]["limits"]["memory"]
-    assert parse_bytes(limit.removesuffix("i")) == parse_bytes(expect.memory_limit), (
-        f"deployment.yaml memory limit {limit} != the suite's memory-limit {expect.memory_limit}"
+    assert k8s_bytes(limit) == parse_bytes(expect.memory_limit), (
+        f"deployment.yaml memory limit {limit} ({k8s_bytes(limit)} bytes) != the suite's "
+        f"memory-limit {expect.memory_limit} ({parse_bytes(expect.memory_limit)} bytes, as "
+        "docker reads it)"
     )
 
 
 def test_k8s_grace_period_exceeds_the_drain_time(
     pod: dict[str, Any], service: ServiceContainer
 ) -> None:
-    probe = "from app.__main__ import GRACEFUL_SHUTDOWN_SECONDS as s; print(s)"
-    drain = int(service.python(probe)[1])
+    # What `python -m app` hands the server, read by running its main() with uvicorn.run
+    # replaced: the drain time the server actually gets, not a constant beside it.
+    probe = (
+        "import app.__main__ as entry; seen = {}; "
+        "entry.uvicorn.run = lambda target, **kw: seen.update(kw); entry.main(); "
+        "print(seen['timeout_graceful_shutdown'])"
+    )
+    code, output = service.python(probe)
+    assert code == 0, output
+    drain = float(output.splitlines()[-1])
     grace = pod["terminationGracePeriodSeconds"]
     assert grace > drain, (
         f"terminationGracePeriodSeconds {grace} must exceed the app's drain time {drain} s"

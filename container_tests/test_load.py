@@ -7,12 +7,13 @@ import time
 
 import httpx
 import pytest
+from docker.utils import parse_bytes
 from testcontainers.core.network import Network
 
 from container_tests.containers import ServiceContainer, running_service, upstream_env
 from container_tests.expectations import Expectations
 from container_tests.facts import FACTS
-from container_tests.load import MemorySampler, burst, parse_bytes
+from container_tests.load import MemorySampler, burst
 
 pytestmark = pytest.mark.load
 IN_FLIGHT = 16

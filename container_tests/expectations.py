@@ -52,7 +52,8 @@ class Expectations(BaseModel):
     workdir_allowed: frozenset[str]
     context_excluded: tuple[str, ...]
     image_excluded: tuple[str, ...]
-    dev_packages: tuple[str, ...]
+    image_excluded_allowed: tuple[str, ...]
+    forbidden_tools: tuple[str, ...]
 
 
 class ConfigError(Exception):

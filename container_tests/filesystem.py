@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import docker
 
+from container_tests.secrets import find_secrets
+
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 HASHED_UP_TO = 4 * 1024 * 1024  # files up to this size are hashed, enough for keys and bundles
@@ -58,6 +60,7 @@ class Layer:
     files: dict[str, int] = field(default_factory=dict)
     digests: dict[str, str] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
+    secrets: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -100,6 +103,8 @@ def _read_layer(archive: tarfile.TarFile, path: str, created_by: str) -> Layer:
                 if member.size <= HASHED_UP_TO:
                     data = layer_tar.extractfile(member).read()
                     layer.digests[name] = hashlib.sha256(data).hexdigest()
+                    if kinds := find_secrets(name, data):
+                        layer.secrets[name] = kinds
     return layer
 
 

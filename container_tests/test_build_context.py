@@ -22,6 +22,10 @@ SENTINELS = (
     "app/__pycache__/pytest_sentinel.cpython-313.pyc",
     "data/pytest-sentinel.csv",
     "docs/pytest-sentinel.md",
+    "app/.git-credentials",
+    "app/credentials.json",
+    "app/id_ed25519",
+    "app/pytest-sentinel.pem",
 )
 CONTEXT_LISTER = "FROM scratch\nCOPY . /\n"
 

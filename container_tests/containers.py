@@ -97,7 +97,18 @@ def running_service(
         container.with_network(network)
     started = time.perf_counter()
     with container:
-        yield container, time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        _published_on_loopback_only(container)
+        yield container, seconds
+
+
+def _published_on_loopback_only(container: ServiceContainer) -> None:
+    """Guards the harness: test traffic stays on 127.0.0.1 (raises if a port is published wider)."""
+    container.reload()
+    ports = container.get_wrapped_container().attrs["NetworkSettings"]["Ports"] or {}
+    wider = [b for bindings in ports.values() for b in bindings or [] if b["HostIp"] != "127.0.0.1"]
+    if wider:
+        raise RuntimeError(f"a test container is published beyond 127.0.0.1: {wider}")
 
 
 @contextmanager

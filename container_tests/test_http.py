@@ -1,4 +1,7 @@
-"""The running image serves its API on the EXPOSEd port, published on 127.0.0.1 only."""
+"""The running image serves its API on the EXPOSEd port.
+
+(That the suite publishes ports on 127.0.0.1 only is the harness's own choice, enforced where it
+starts containers, in containers.py, not a property of the image tested here.)"""
 
 from __future__ import annotations
 
@@ -28,18 +31,6 @@ def test_health_answers_ok(service: ServiceContainer, expect: Expectations) -> N
 def test_bad_input_answers_422_not_500(service: ServiceContainer) -> None:
     response = service.get("/api/search", title="   ")
     assert response.status_code == 422, response.text
-
-
-def test_port_is_published_on_loopback_only(
-    service: ServiceContainer, expect: Expectations
-) -> None:
-    service.reload()
-    bindings = service.get_wrapped_container().attrs["NetworkSettings"]["Ports"]
-    published = bindings.get(f"{expect.port}/tcp") or []
-    assert published, f"port {expect.port}/tcp is not published: {bindings}"
-    assert {b["HostIp"] for b in published} == {"127.0.0.1"}, (
-        f"published beyond loopback: {published}"
-    )
 
 
 def test_service_listens_on_the_exposed_port_inside_the_container(

@@ -6,6 +6,7 @@ import time
 
 import docker
 from testcontainers.core.labels import create_labels
+from testcontainers.core.network import Network
 
 from container_tests.containers import ServiceContainer, running_service
 
@@ -29,11 +30,49 @@ def test_container_becomes_healthy(image: str) -> None:
         )
 
 
-def test_env_prod_selects_the_public_upstream(image: str) -> None:
-    with running_service(image, env={"ENV": "prod"}) as (container, _):
-        logs = container.logs_text()
-    assert f"env=prod upstream={PUBLIC_API}" in logs, (
-        f"ENV=prod was not honoured; start-up said:\n{logs[-2000:]}"
+# Listens where the public API would, logs each connection and whether its TLS ClientHello names
+# the public API's host (SNI). Runs as root in its own container, to bind port 443.
+TLS_LISTENER = """
+import socket
+server = socket.create_server(("", 443))
+while True:
+    connection, _ = server.accept()
+    hello = connection.recv(4096)
+    print("connection sni=" + str(PUBLIC_HOST.encode() in hello), flush=True)
+    connection.close()
+"""
+
+
+def test_env_prod_calls_the_public_upstream(image: str) -> None:
+    # On an internal network (no way out) a listener answers to the public API's host name;
+    # the app with ENV=prod and nothing else set must connect there, naming that host in TLS.
+    host = PUBLIC_API.removeprefix("https://")
+    code = f"PUBLIC_HOST = {host!r}\n{TLS_LISTENER}"
+    network = Network(docker_network_kw={"internal": True})
+    listener = (
+        ServiceContainer(image, entrypoint=["python", "-c", code], user="0:0")
+        .with_network(network)
+        .with_network_aliases(host)
+    )
+    app = ServiceContainer(image).with_env("ENV", "prod").with_network(network)
+    request = (
+        "import time, urllib.request, urllib.error\n"
+        "for _ in range(100):\n"
+        "    try:\n"
+        "        urllib.request.urlopen('http://127.0.0.1:8000/api/search?title=x', timeout=30)\n"
+        "    except urllib.error.HTTPError as answer:\n"
+        "        print(answer.code); break\n"
+        "    except OSError:\n"
+        "        time.sleep(0.1)\n"
+    )
+    with network, listener, app:
+        status = app.python(request)[1]
+        time.sleep(0.2)
+        heard = listener.logs_text()
+        logs = app.logs_text()
+    assert "connection sni=True" in heard, (
+        f"with ENV=prod the app did not connect to {host} (the listener heard {heard!r}; "
+        f"the app answered {status!r}):\n{logs[-1500:]}"
     )
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 
+import docker
 import pytest
 from testcontainers.core.network import Network
 
@@ -62,6 +64,32 @@ def test_fault_matrix(
     seconds = time.perf_counter() - started
     _record(case, response.status_code, seconds)
     _check_answer(response.status_code, response.json(), status, seconds, expect, case)
+    if case == "slow":  # the read timeout decides here, not the shorter connect timeout
+        assert seconds >= expect.upstream_timeout_s, (
+            f"slow: answered 504 after {seconds:.2f} s, before UPSTREAM_TIMEOUT "
+            f"{expect.upstream_timeout_s} s: is the connect timeout applied to reads?"
+        )
+
+
+def test_unanswered_connection_answers_504_within_the_connect_timeout(
+    image: str, network: Network, expect: Expectations, docker_client: docker.DockerClient
+) -> None:
+    # An address of the private network that no container holds: the connection attempt gets
+    # no answer at all (no ARP reply, no SYN-ACK, no reset), so only the connect timeout ends it.
+    subnet = docker_client.networks.get(network.name).attrs["IPAM"]["Config"][0]["Subnet"]
+    silent = list(ipaddress.ip_network(subnet).hosts())[-1]
+    env = upstream_env(expect, url=f"http://{silent}:8080")
+    with running_service(image, env=env, network=network) as (container, _):
+        started = time.perf_counter()
+        response = container.get("/api/search", title="sunflowers")
+        seconds = time.perf_counter() - started
+    _record("unanswered", response.status_code, seconds)
+    _check_answer(response.status_code, response.json(), 504, seconds, expect, "unanswered")
+    assert seconds < expect.upstream_timeout_s, (
+        f"unanswered: answered after {seconds:.2f} s; UPSTREAM_CONNECT_TIMEOUT "
+        f"{expect.upstream_connect_timeout_s} s should have ended the attempt well before "
+        f"UPSTREAM_TIMEOUT {expect.upstream_timeout_s} s: is the read timeout applied to connects?"
+    )
 
 
 def test_unreachable_upstream_answers_502(

@@ -2,8 +2,10 @@
 
 No browser is downloaded at run time: ``/usr/bin/chromium`` and ``/usr/bin/chromedriver`` come
 from Debian's ``chromium`` and ``chromium-driver`` (``deployment/prerequisites.sh`` installs
-them). Every host name but 127.0.0.1 and localhost resolves to nothing, there is no proxy, and
-Chromium's own background traffic is off, so a page can reach only what runs on this machine.
+them); ``CHROMIUM_BINARY`` and ``CHROMEDRIVER`` name others (the GitHub runner's preinstalled
+Chrome, for example). Every host name but 127.0.0.1 and localhost resolves to nothing, there is
+no proxy, and Chromium's own background traffic is off, so a page can reach only what runs on
+this machine.
 Every request the page makes is read from Chromium's performance log.
 """
 
@@ -20,8 +22,8 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+CHROMIUM = Path(os.environ.get("CHROMIUM_BINARY") or "/usr/bin/chromium")
+CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER") or "/usr/bin/chromedriver")
 INSTALL_HINT = (
     "the browser test needs Debian's Chromium and ChromeDriver: as root run "
     "'apt-get install -y chromium chromium-driver' (deployment/prerequisites.sh does this)"

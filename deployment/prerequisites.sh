@@ -75,8 +75,9 @@ if [[ "${BASE_FLAVOUR:-auto}" != public ]] && ! command -v mmdebstrap >/dev/null
   fi
 fi
 
-# Chromium and ChromeDriver, for the browser test of /docs.
-if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
+# Chromium and ChromeDriver, for the browser test of /docs (CHROMIUM_BINARY and CHROMEDRIVER
+# name others, as container_tests/browser.py reads them).
+if [[ ! -x "${CHROMIUM_BINARY:-/usr/bin/chromium}" || ! -x "${CHROMEDRIVER:-/usr/bin/chromedriver}" ]]; then
   if can_apt; then
     apt_install chromium chromium-driver
   else

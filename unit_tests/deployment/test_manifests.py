@@ -53,9 +53,25 @@ def _check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[st
     )
 
 
-def test_ci_workflow_is_valid() -> None:
-    result = _check_jsonschema("vendor.github-workflows", ROOT / ".github/workflows/gate.yml")
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.name for w in WORKFLOWS])
+def test_ci_workflow_is_valid(workflow: Path) -> None:
+    result = _check_jsonschema("vendor.github-workflows", workflow)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mutation_workflow_runs_every_break_on_a_schedule_and_keeps_the_results() -> None:
+    workflow = yaml.safe_load((ROOT / ".github/workflows/mutation.yml").read_text())
+    assert {"schedule", "workflow_dispatch"} <= set(workflow[True])
+    steps = workflow["jobs"]["mutation"]["steps"]
+    assert any(s.get("run") == "uv run python deployment/mutation_check.py" for s in steps), (
+        "the scheduled run must apply every break (no NAME filter)"
+    )
+    upload = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact")]
+    assert upload, "the workflow must keep reports/mutation-check.json"
+    assert upload[0]["if"] == "always()"
 
 
 def test_ci_workflow_runs_the_gate_and_keeps_the_reports() -> None:

@@ -83,6 +83,7 @@ COMMANDS: dict[str, Command] = {
         Command("serve", probe=HEALTH, timeout_s=60)
     ),
     "curl http://127.0.0.1:8000/health": Command("run", expect='"status":"ok"'),
+    'uv run python deployment/mutation_check.py "runs as root"': Command("run", timeout_s=900),
 }
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
+from container_tests.facts import report_path
+
 CHROMIUM = Path(os.environ.get("CHROMIUM_BINARY") or "/usr/bin/chromium")
 CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER") or "/usr/bin/chromedriver")
 INSTALL_HINT = (
@@ -78,8 +80,5 @@ def requested_urls(performance_log: list[dict]) -> list[str]:
 
 
 def screenshot_path(name: str) -> Path:
-    """Where a screenshot called ``name`` goes: beside the gate's reports, else ``reports/``."""
-    facts = os.environ.get("CONTAINER_FACTS")
-    folder = Path(facts).parent if facts else Path(__file__).resolve().parents[1] / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{name}.png"
+    """Where a screenshot called ``name`` goes (beside the gate's reports)."""
+    return report_path(f"{name}.png")

@@ -28,6 +28,7 @@ class Expectations(BaseModel):
     )
 
     version: str = Field(alias="version")  # from [project], not from the table
+    license: str = Field(alias="license")  # from [project] too
     port: int
     uid: int
     workdir: str
@@ -54,6 +55,7 @@ class Expectations(BaseModel):
     image_excluded: tuple[str, ...]
     image_excluded_allowed: tuple[str, ...]
     forbidden_tools: tuple[str, ...]
+    allowed_licences: frozenset[str]
 
 
 class ConfigError(Exception):
@@ -79,8 +81,9 @@ def load_expectations() -> Expectations:
     except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
         raise ConfigError(f"{path}: no readable [tool.container-tests] table ({exc})") from exc
     version = document.get("project", {}).get("version", "0.0.0")
+    license = document.get("project", {}).get("license", "")
     try:
-        return Expectations.model_validate({"version": version, **table})
+        return Expectations.model_validate({"version": version, "license": license, **table})
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"

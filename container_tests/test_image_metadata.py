@@ -77,6 +77,10 @@ def test_image_carries_oci_labels(image_attrs: dict, expect: Expectations) -> No
     assert labels["org.opencontainers.image.version"] == expect.version, (
         "the version label must be the pyproject version (build with deployment/app-build.sh)"
     )
+    assert labels.get("org.opencontainers.image.licenses") == expect.license, (
+        f"the licenses label must be the project's licence ({expect.license!r}, pyproject)"
+    )
+    assert (ROOT / "LICENSE").is_file(), "the project's licence text (LICENSE) is missing"
     assert labels["org.opencontainers.image.revision"] == checkout_revision(), (
         "the revision label must be this checkout's commit, with -dirty when the tree had "
         "uncommitted changes (build with deployment/build-image.sh from this checkout)"

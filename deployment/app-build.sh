@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Pre-release gate: set up what is missing (uv, a Docker engine, mmdebstrap), lint, build the
-# release image, run `uv run pytest` (both suites, the README's test command) against exactly
-# that build, and always end with the report: what was measured, which step and which tests
-# failed, JUnit XML and JSON in reports/. Exits non-zero when any step failed.
+# release image, run `uv run pytest` (both suites, the README's test command; the container
+# suite also writes the image's SBOM) against exactly that build, audit the locked runtime
+# dependencies, and always end with the report: what was measured, which step and which tests
+# failed, JUnit XML, JSON and the SBOM in reports/. Exits non-zero when any step failed.
 #
 # Usage: deployment/app-build.sh               the whole gate
 #        deployment/app-build.sh --build-only  build and tag only (IMAGE_TAG names the one tag)
 # Env:   BASE_FLAVOUR auto (default), public, stand-in or slim: see deployment/build-image.sh
 #        IMAGE_TAG    with --build-only: the one tag to build (default: NAME:VERSION and NAME:latest)
 #        REPORT_DIR   where reports go (default: reports)
+#        AUDIT_REQUIRED=1  an audit that reached no advisory service fails (CI with network)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +24,7 @@ build_only=false
 case "${1:-}" in
   "") ;;
   --build-only) build_only=true ;;
-  -h | --help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,13s/^# \{0,1\}//p' "$0"; exit 0 ;;
   *) die "unknown argument '$1' (see --help)" ;;
 esac
 
@@ -40,7 +42,7 @@ if [[ "$build_only" == true ]]; then
 fi
 
 started=$SECONDS
-total=5
+total=6
 step=0
 failed=()
 run_step() { # run_step TITLE COMMAND...: one numbered, timed step; a failure is recorded
@@ -70,7 +72,8 @@ lint() {
 }
 
 mkdir -p "$REPORT_DIR"
-rm -f "$REPORT_DIR/tests.xml" "$REPORT_DIR/container-facts.json"
+rm -f "$REPORT_DIR/tests.xml" "$REPORT_DIR/container-facts.json" "$REPORT_DIR/audit.json" \
+  "$REPORT_DIR/sbom.cdx.json"
 
 if run_step "prerequisites (uv, Docker engine, mmdebstrap)" deployment/prerequisites.sh; then
   run_step "lint (ruff, hadolint)" lint
@@ -81,6 +84,9 @@ if run_step "prerequisites (uv, Docker engine, mmdebstrap)" deployment/prerequis
   else
     skip_step "tests" "no image was built"
   fi
+  run_step "audit (runtime dependencies, pip-audit)" \
+    uv run --frozen python deployment/audit.py --out "$REPORT_DIR/audit.json" \
+    ${AUDIT_REQUIRED:+--require}
   run_step "report" uv run --frozen python deployment/summary.py --image "${tags[0]}" \
     --reports "$REPORT_DIR" --seconds "$((SECONDS - started))"
 else

@@ -123,7 +123,8 @@ make_slim_runtime() {
     'rm -f "$1"/usr/bin/openssl "$1"/usr/bin/c_rehash "$1"/usr/bin/debconf* "$1"/usr/sbin/dpkg-* "$1"/usr/sbin/update-ca-certificates' \
     'rm -rf "$1"/usr/share/perl5 "$1"/usr/share/debconf "$1"/usr/lib/x86_64-linux-gnu/gconv' \
     'rm -rf "$1"/usr/lib/python3.13/test "$1"/usr/lib/python3.13/idlelib "$1"/usr/lib/python3.13/tkinter "$1"/usr/lib/python3.13/turtledemo "$1"/usr/lib/python3.13/ensurepip "$1"/usr/lib/python3.13/pydoc_data' \
-    'chroot "$1" /usr/bin/python3.13 -m compileall -q /usr/lib/python3.13')
+    'chroot "$1" /usr/bin/python3.13 -m compileall -q /usr/lib/python3.13' \
+    'mkdir -p "$1/var/lib/dpkg/status.d" && for deb in "$1"/var/cache/apt/archives/*.deb; do dpkg-deb -f "$deb" >"$1/var/lib/dpkg/status.d/$(dpkg-deb -f "$deb" Package)"; done')
   mmdebstrap --quiet --variant=extract \
     --include=python3.13-minimal,libpython3.13-stdlib,ca-certificates \
     "${options[@]}" "$SUITE" "$work/runtime.tar"

@@ -109,6 +109,8 @@ def main() -> int:
     suite_facts = json.loads(facts_file.read_text()) if facts_file.exists() else {}
     image = image_facts(args.image)
     tests = junit_results(args.reports / "tests.xml")
+    audit_file = args.reports / "audit.json"
+    audit = json.loads(audit_file.read_text()) if audit_file.exists() else None
     report = {
         **image,
         "budgets": budgets((image.get("base") or {}).get("flavour")),
@@ -121,6 +123,8 @@ def main() -> int:
         "fuzz": suite_facts.get("fuzz"),
         "load": suite_facts.get("load"),
         "drain": suite_facts.get("drain"),
+        "sbom": suite_facts.get("sbom"),
+        "audit": audit,
         "unit_tests": tests["unit_tests"],
         "container_tests": tests["container_tests"],
         "gate_seconds": args.seconds,
@@ -170,6 +174,15 @@ def table(report: dict[str, Any], reports: Path) -> str:
         return (
             f"{figures['in_flight'] - figures['failed']} of {figures['in_flight']} in-flight "
             f"requests answered after SIGTERM; exit in {figures['seconds']} s"
+        )
+
+    def sbom(facts: dict[str, Any] | None) -> str:
+        if not facts:
+            return "not written"
+        return (
+            f"{Path(facts['path']).name} (sha256:{facts['sha256'][:12]}, CycloneDX "
+            f"{facts['spec']}): {facts['python']} Python distributions, {facts['debian']} "
+            "Debian packages, the base image"
         )
 
     def failed(counts: dict[str, Any]) -> list[tuple[str, str]]:
@@ -229,6 +242,8 @@ def table(report: dict[str, Any], reports: Path) -> str:
         ("schema fuzzing", fuzzing(report["fuzz"])),
         ("load", load(report["load"])),
         ("drain", drain(report["drain"])),
+        ("sbom", sbom(report["sbom"])),
+        ("audit", report["audit"]["verdict"] if report["audit"] else "not run"),
         ("unit tests", tests(report["unit_tests"])),
         *failed(report["unit_tests"]),
         ("container tests", tests(report["container_tests"])),

@@ -97,8 +97,10 @@ def apply(brk: Break, tree: Path) -> None:
             raise ValueError(
                 f"break {brk.name!r}: {edit['old']!r} found {len(matches)} times in {edit['file']}"
             )
+        # The match runs from the first to the last token of `old`, so `new` goes in without
+        # its own surrounding white space: the indentation around the match stays as it was.
         start, end = matches[0].span()
-        target.write_text(content[:start] + edit["new"] + content[end:], encoding="utf-8")
+        target.write_text(content[:start] + edit["new"].strip() + content[end:], encoding="utf-8")
     if brk.toml:
         target = tree / brk.toml["file"]
         document = tomlkit.parse(target.read_text(encoding="utf-8"))

@@ -54,9 +54,22 @@ def test_break_applies_to_this_tree_and_changes_it(
         name for name in files if (tmp_path / name).read_bytes() != (ROOT / name).read_bytes()
     ]
     assert changed, f"break {brk.name!r} changed nothing"
+    for name in (n for n in changed if n.endswith(".py")):  # a break is a change, not a typo
+        compile((tmp_path / name).read_text(), name, "exec")
 
 
 def test_text_is_matched_whatever_its_layout() -> None:
     pattern = mutation_check.loose("uv sync --frozen --no-dev")
     assert pattern.search("uv sync \\\n    --frozen   --no-dev")
     assert not pattern.search("uv sync --frozen --dev")
+
+
+def test_replacement_keeps_the_indentation_around_it(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("def f():\n    if x:\n        return 2\n")
+    brk = mutation_check.Break(
+        "t",
+        ("test_x",),
+        text=({"file": "m.py", "old": "        return 2", "new": "        return 1"},),
+    )
+    mutation_check.apply(brk, tmp_path)
+    assert (tmp_path / "m.py").read_text() == "def f():\n    if x:\n        return 1\n"

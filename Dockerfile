@@ -23,12 +23,17 @@ RUN if ! command -v python3.13 >/dev/null; then \
 COPY --from=uv /uv /usr/local/bin/uv
 
 # Use the system interpreter, never a downloaded one; copy files out of uv's cache so the
-# venv is self-contained; compile bytecode at build time so start-up does not pay for it.
+# venv is self-contained. Bytecode is compiled below, after every date is set to the commit's.
 ENV UV_PYTHON=/usr/bin/python3.13 \
     UV_PYTHON_DOWNLOADS=never \
     UV_LINK_MODE=copy \
-    UV_COMPILE_BYTECODE=1 \
     UV_PROJECT_ENVIRONMENT=/app/.venv
+
+# Reproducible layers: every file and directory the runtime stage copies gets a fixed date (the
+# venv's a constant, 1980-01-01, so it stays cached across commits; the app's the commit's, from
+# deployment/build-image.sh), and bytecode records source hashes, not times. The runtime stage
+# copies /stage/venv/ and /stage/app/ onto /, so even /app comes with its fixed date (a COPY to
+# /app/.venv would create /app at build time): two builds of one commit give the same layers.
 
 WORKDIR /app
 
@@ -43,13 +48,20 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     if [ -s /run/secrets/ca_bundle ]; then export SSL_CERT_FILE=/run/secrets/ca_bundle; fi \
     && uv sync --frozen --no-dev --no-install-project \
     && find /app/.venv -name '*.so' -exec strip --strip-unneeded {} + \
-    && rm -f /app/.venv/.lock
+    && rm -f /app/.venv/.lock \
+    && /app/.venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash \
+        /app/.venv/lib/python3.13/site-packages \
+    && mkdir -p /stage/venv/app && cp -a /app/.venv /stage/venv/app/ \
+    && find /stage/venv -exec touch -h -d @315532800 {} +
 
 # Then the app itself: modes normalised whatever the host's umask, compiled to bytecode that
 # is trusted without checking source times (the image never changes its sources).
+ARG SOURCE_DATE_EPOCH=0
 COPY app /app/app
 RUN chmod -R u=rwX,go=rX /app/app \
-    && /app/.venv/bin/python -m compileall -q --invalidation-mode unchecked-hash /app/app
+    && /app/.venv/bin/python -m compileall -q --invalidation-mode unchecked-hash /app/app \
+    && mkdir -p /stage/app/app && cp -a /app/app /stage/app/app/ \
+    && find /stage/app -exec touch -h -d "@${SOURCE_DATE_EPOCH}" {} +
 
 # ---- stdlib-bytecode: the runtime base's own stdlib, compiled where the base ships no .pyc ----
 # Distroless unpacks Debian's packages without their maintainer scripts, so its stdlib has no
@@ -61,7 +73,7 @@ FROM ${RUNTIME_IMAGE} AS stdlib-bytecode
 # Root only to read the base as its owner; this stage ships nothing but /out's .pyc files.
 # hadolint ignore=DL3002
 USER 0
-RUN ["/usr/bin/python3.13", "-B", "-c", "import importlib.util, pathlib, py_compile, sysconfig\nfor src in sorted(pathlib.Path(sysconfig.get_path('stdlib')).rglob('*.py')):\n    pyc = importlib.util.cache_from_source(str(src))\n    if 'site-packages' not in src.parts and not pathlib.Path(pyc).exists():\n        py_compile.compile(str(src), '/out' + pyc, doraise=True)\npathlib.Path('/out').mkdir(exist_ok=True)"]
+RUN ["/usr/bin/python3.13", "-B", "-c", "import importlib.util, os, pathlib, py_compile, sysconfig\nfor src in sorted(pathlib.Path(sysconfig.get_path('stdlib')).rglob('*.py')):\n    pyc = importlib.util.cache_from_source(str(src))\n    if 'site-packages' not in src.parts and not pathlib.Path(pyc).exists():\n        py_compile.compile(str(src), '/out' + pyc, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)\npathlib.Path('/out').mkdir(exist_ok=True)\nepoch = 315532800\nfor path in [pathlib.Path('/out'), *pathlib.Path('/out').rglob('*')]:\n    os.utime(path, (epoch, epoch), follow_symlinks=False)"]
 
 # ---- runtime: the interpreter, the venv and the app, nothing else ----
 FROM ${RUNTIME_IMAGE} AS runtime
@@ -94,8 +106,8 @@ ENV PATH=/app/.venv/bin:/usr/local/bin:/usr/bin:/bin \
 # Owned by root and read-only for the service user: the app cannot rewrite its own code.
 # (WORKDIR comes after the copies: the base image's USER would otherwise own /app.)
 COPY --from=stdlib-bytecode /out/ /
-COPY --from=builder /app/.venv /app/.venv
-COPY --from=builder /app/app /app/app
+COPY --from=builder /stage/venv/ /
+COPY --from=builder /stage/app/ /
 WORKDIR /app
 
 # A fixed numeric UID (distroless' nonroot), so `runAsNonRoot` policies can verify it without reading /etc/passwd.

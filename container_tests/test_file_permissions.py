@@ -102,8 +102,8 @@ def test_dependencies_are_compiled_to_bytecode(
     sources, missing = _sources_without_bytecode(image_files, site, _cache_tag(expect))
     assert sources, f"no dependencies found under /{site}"
     assert not missing, (
-        f"{len(missing)} of {len(sources)} dependency modules lack bytecode (UV_COMPILE_BYTECODE): "
-        f"{missing[:10]}"
+        f"{len(missing)} of {len(sources)} dependency modules lack bytecode (compileall in the "
+        f"builder): {missing[:10]}"
     )
 
 

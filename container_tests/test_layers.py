@@ -11,6 +11,7 @@ from pathlib import Path
 import docker
 
 from container_tests.expectations import ROOT, Expectations
+from container_tests.facts import FACTS
 from container_tests.filesystem import LayerReport
 
 # What deployment/build-image.sh needs to build from a copy of the checkout.
@@ -84,3 +85,35 @@ def test_changing_only_app_code_reuses_the_dependency_layer(
     assert len(changed) == 1, (
         f"an app-only edit changed layers {changed} of {len(before)}; only the app layer may"
     )
+
+
+def test_a_rebuild_from_an_empty_cache_gives_the_same_layers(
+    docker_client: docker.DockerClient, image: str, image_attrs: dict
+) -> None:
+    # Built again from this checkout without any BuildKit cache, on the same bases: every layer
+    # must be identical (same diff IDs). The image id also holds the build's own time in its
+    # config and history on engines whose BuildKit ignores SOURCE_DATE_EPOCH (before Docker 23),
+    # so it is compared only where the engine honours it.
+    flavour = image_attrs["Config"]["Labels"]["org.modern-ml-microservices.base-flavour"]
+    tag = f"modern-ml-microservices-app:rebuild-{uuid.uuid4().hex[:8]}"
+    build = subprocess.run(
+        [ROOT / "deployment" / "build-image.sh", tag],
+        env={**os.environ, "NO_CACHE": "1", "BASE_FLAVOUR": flavour},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert build.returncode == 0, f"the rebuild failed:\n{build.stderr[-3000:]}"
+    try:
+        rebuilt = docker_client.images.get(tag).attrs
+    finally:
+        docker_client.images.remove(tag, force=True)
+    ours, theirs = image_attrs["RootFS"]["Layers"], rebuilt["RootFS"]["Layers"]
+    FACTS["reproducible_layers"] = ours == theirs
+    assert theirs == ours, (
+        f"a rebuild of this checkout from an empty cache gives other layers: ours "
+        f"{[d[7:19] for d in ours]}, rebuilt {[d[7:19] for d in theirs]}; something in the "
+        "build depends on when it ran"
+    )
+    engine = int(docker_client.version()["Version"].split(".")[0])
+    FACTS["reproducible_image_id"] = rebuilt["Id"] == image_attrs["Id"] if engine >= 23 else None
+    if engine >= 23:
+        assert rebuilt["Id"] == image_attrs["Id"], "same layers, but another image id"

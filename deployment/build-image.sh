@@ -12,6 +12,7 @@
 #                      slim            this project's smaller local bases (base-images.sh)
 #        DOCKER        a BuildKit-capable docker client (default: what docker-client.sh finds)
 #        SSL_CERT_FILE a CA bundle for the package index, passed as a build secret if set
+#        NO_CACHE=1    build without the BuildKit cache (the reproducibility check does)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -83,6 +84,7 @@ if [[ "$revision" != unknown && -n "$(git status --porcelain 2>/dev/null)" ]]; t
   revision="$revision-dirty"
 fi
 created="$(git log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)"
+source_date_epoch="$(git log -1 --format=%ct 2>/dev/null || date -u +%s)"
 
 secret_args=()
 if [[ -n "${SSL_CERT_FILE:-}" && -r "$SSL_CERT_FILE" ]]; then
@@ -93,10 +95,12 @@ for tag in "$@"; do tag_args+=(-t "$tag"); done
 previous="$("$DOCKER" image inspect -f '{{.Id}}' "$1" 2>/dev/null || true)"
 
 log "building $* on the $FLAVOUR bases (runtime $runtime) with $DOCKER (BuildKit)"
-"$DOCKER" build "${tag_args[@]}" "${build_args[@]}" "${secret_args[@]}" \
+cache_args=()
+[[ "${NO_CACHE:-}" == 1 ]] && cache_args=(--no-cache)
+"$DOCKER" build "${tag_args[@]}" "${build_args[@]}" "${secret_args[@]}" "${cache_args[@]}" \
   --build-arg "VERSION=$VERSION" --build-arg "REVISION=$revision" \
   --build-arg "CREATED=$created" --build-arg "BASE_FLAVOUR=$FLAVOUR" \
-  --build-arg "BASE_DIGEST=$base_digest" .
+  --build-arg "BASE_DIGEST=$base_digest" --build-arg "SOURCE_DATE_EPOCH=$source_date_epoch" .
 # Safe to run twice: the image this build replaced under the same tag leaves no dangling copy.
 if [[ -n "$previous" && "$previous" != "$("$DOCKER" image inspect -f '{{.Id}}' "$1")" ]]; then
   "$DOCKER" rmi "$previous" >/dev/null 2>&1 || true

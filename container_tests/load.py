@@ -42,7 +42,12 @@ async def burst(url: str, params: dict[str, str], seconds: float, concurrency: i
     """``concurrency`` clients GET ``url`` back to back for ``seconds``; 200 is success."""
     result = BurstResult(seconds=seconds)
     deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # Idle connections are dropped by the client before uvicorn closes them (its keep-alive
+    # timeout is 5 s, httpx's default expiry too): otherwise a request sent on a connection the
+    # server is closing at that instant fails, a race of the load generator, not of the app.
+    limits = httpx.Limits(
+        max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=2.0
+    )
     async with httpx.AsyncClient(limits=limits, timeout=10) as client:
 
         async def worker() -> None:

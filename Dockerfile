@@ -34,6 +34,8 @@ ENV UV_PYTHON=/usr/bin/python3.13 \
 # deployment/build-image.sh), and bytecode records source hashes, not times. The runtime stage
 # copies /stage/venv/ and /stage/app/ onto /, so even /app comes with its fixed date (a COPY to
 # /app/.venv would create /app at build time): two builds of one commit give the same layers.
+# compileall runs in one process: with workers (-j), which strings a worker had interned before
+# changes how the bytecode is marshalled, so the same source could give other bytes.
 
 WORKDIR /app
 
@@ -49,7 +51,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     && uv sync --frozen --no-dev --no-install-project \
     && find /app/.venv -name '*.so' -exec strip --strip-unneeded {} + \
     && rm -f /app/.venv/.lock \
-    && /app/.venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash \
+    && /app/.venv/bin/python -m compileall -q --invalidation-mode unchecked-hash \
         /app/.venv/lib/python3.13/site-packages \
     && mkdir -p /stage/venv/app && cp -a /app/.venv /stage/venv/app/ \
     && find /stage/venv -exec touch -h -d @315532800 {} +

@@ -55,6 +55,19 @@ def _check_answer(response_status: int, body: object, wanted: int, seconds: floa
     )
 
 
+def _search_with_upstream_at(url: str, case: str, status: int, image: str, network: Network,
+                             expect: Expectations) -> float:  # fmt: skip
+    """Runs the app with its upstream at ``url``, searches once, checks the answer (``status``,
+    JSON, within the timeout) and returns the seconds it took."""
+    with running_service(image, env=upstream_env(expect, url=url), network=network) as (app, _):
+        started = time.perf_counter()
+        response = app.get("/api/search", title="sunflowers")
+        seconds = time.perf_counter() - started
+    _record(case, response.status_code, seconds)
+    _check_answer(response.status_code, response.json(), status, seconds, expect, case)
+    return seconds
+
+
 @pytest.mark.parametrize(("case", "status"), MATRIX, ids=[case for case, _ in MATRIX])
 def test_fault_matrix(
     upstream_service: ServiceContainer, expect: Expectations, case: str, status: int
@@ -78,13 +91,9 @@ def test_unanswered_connection_answers_504_within_the_connect_timeout(
     # no answer at all (no ARP reply, no SYN-ACK, no reset), so only the connect timeout ends it.
     subnet = docker_client.networks.get(network.name).attrs["IPAM"]["Config"][0]["Subnet"]
     silent = list(ipaddress.ip_network(subnet).hosts())[-1]
-    env = upstream_env(expect, url=f"http://{silent}:8080")
-    with running_service(image, env=env, network=network) as (container, _):
-        started = time.perf_counter()
-        response = container.get("/api/search", title="sunflowers")
-        seconds = time.perf_counter() - started
-    _record("unanswered", response.status_code, seconds)
-    _check_answer(response.status_code, response.json(), 504, seconds, expect, "unanswered")
+    seconds = _search_with_upstream_at(
+        f"http://{silent}:8080", "unanswered", 504, image, network, expect
+    )
     assert seconds < expect.upstream_timeout_s, (
         f"unanswered: answered after {seconds:.2f} s; UPSTREAM_CONNECT_TIMEOUT "
         f"{expect.upstream_connect_timeout_s} s should have ended the attempt well before "
@@ -96,10 +105,4 @@ def test_unreachable_upstream_answers_502(
     image: str, network: Network, expect: Expectations
 ) -> None:
     closed_port = f"http://{STAND_IN_ALIAS}:9"  # the stand-in's host, where nothing listens
-    env = upstream_env(expect, url=closed_port)
-    with running_service(image, env=env, network=network) as (container, _):
-        started = time.perf_counter()
-        response = container.get("/api/search", title="sunflowers")
-        seconds = time.perf_counter() - started
-    _record("unreachable", response.status_code, seconds)
-    _check_answer(response.status_code, response.json(), 502, seconds, expect, "unreachable")
+    _search_with_upstream_at(closed_port, "unreachable", 502, image, network, expect)

@@ -29,11 +29,12 @@ ENV UV_PYTHON=/usr/bin/python3.13 \
     UV_LINK_MODE=copy \
     UV_PROJECT_ENVIRONMENT=/app/.venv
 
-# Reproducible layers: every file and directory the runtime stage copies gets a fixed date (the
-# venv's a constant, 1980-01-01, so it stays cached across commits; the app's the commit's, from
-# deployment/build-image.sh), and bytecode records source hashes, not times. The runtime stage
-# copies /stage/venv/ and /stage/app/ onto /, so even /app comes with its fixed date (a COPY to
-# /app/.venv would create /app at build time): two builds of one commit give the same layers.
+# Reproducible layers: every file and directory the runtime stage copies gets one fixed date,
+# 1980-01-01, and bytecode records source hashes, not times. (Not the commit's date: BuildKit's
+# cache compares copied files without their dates, so a cached layer would keep the date of
+# whichever commit first built that content.) The runtime stage copies /stage/venv/ and
+# /stage/app/ onto /, so even /app comes with that date (a COPY to /app/.venv would create /app
+# at build time): two builds of one commit give the same layers, cached or not.
 # compileall runs in one process: with workers (-j), which strings a worker had interned before
 # changes how the bytecode is marshalled, so the same source could give other bytes.
 
@@ -58,12 +59,11 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 
 # Then the app itself: modes normalised whatever the host's umask, compiled to bytecode that
 # is trusted without checking source times (the image never changes its sources).
-ARG SOURCE_DATE_EPOCH=0
 COPY app /app/app
 RUN chmod -R u=rwX,go=rX /app/app \
     && /app/.venv/bin/python -m compileall -q --invalidation-mode unchecked-hash /app/app \
     && mkdir -p /stage/app/app && cp -a /app/app /stage/app/app/ \
-    && find /stage/app -exec touch -h -d "@${SOURCE_DATE_EPOCH}" {} +
+    && find /stage/app -exec touch -h -d @315532800 {} +
 
 # ---- stdlib-bytecode: the runtime base's own stdlib, compiled where the base ships no .pyc ----
 # Distroless unpacks Debian's packages without their maintainer scripts, so its stdlib has no

@@ -11,7 +11,8 @@
 #                      stand-in        local stand-ins of the public bases (base-images.sh)
 #                      slim            this project's smaller local bases (base-images.sh)
 #        DOCKER        a BuildKit-capable docker client (default: what docker-client.sh finds)
-#        SSL_CERT_FILE a CA bundle for the package index, passed as a build secret if set
+#        SSL_CERT_FILE a CA bundle for the package index, passed as a build secret (default:
+#                      the system bundle, /etc/ssl/certs/ca-certificates.crt, when there is one)
 #        NO_CACHE=1    build without the BuildKit cache (the reproducibility check does)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -87,8 +88,9 @@ created="$(git log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)"
 source_date_epoch="$(git log -1 --format=%ct 2>/dev/null || date -u +%s)"
 
 secret_args=()
-if [[ -n "${SSL_CERT_FILE:-}" && -r "$SSL_CERT_FILE" ]]; then
-  secret_args=(--secret "id=ca_bundle,src=$SSL_CERT_FILE")
+ca_bundle="${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}"
+if [[ -r "$ca_bundle" ]]; then
+  secret_args=(--secret "id=ca_bundle,src=$ca_bundle")
 fi
 tag_args=()
 for tag in "$@"; do tag_args+=(-t "$tag"); done

@@ -49,19 +49,6 @@ class MetObject(UpstreamModel):
         return [] if value is None else value
 
 
-class Department(UpstreamModel):
-    """One entry of ``/departments``."""
-
-    department_id: int = Field(alias="departmentId")
-    display_name: str = Field(alias="displayName")
-
-
-class DepartmentList(UpstreamModel):
-    """Answer of ``/departments``."""
-
-    departments: list[Department]
-
-
 class ErrorResponse(BaseModel):
     """Body of every error this service answers with, except 422."""
 

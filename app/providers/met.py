@@ -12,7 +12,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from app.errors import NotFoundError, UpstreamError, UpstreamTimeoutError
-from app.schemas import DepartmentList, MetObject, ObjectIdList
+from app.schemas import MetObject, ObjectIdList
 
 API_PREFIX = "/public/collection/v1"
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -29,18 +29,9 @@ class MetProvider:
         """Searches works by title (``/search?title=true&q=...``)."""
         return await self._get(ObjectIdList, "/search", params={"title": "true", "q": title})
 
-    async def list_objects(self, department_ids: list[int] | None = None) -> ObjectIdList:
-        """Lists all object ids, optionally of some departments only (``/objects``)."""
-        params = {"departmentIds": "|".join(map(str, department_ids))} if department_ids else None
-        return await self._get(ObjectIdList, "/objects", params=params)
-
     async def get_object(self, object_id: int) -> MetObject:
         """Fetches one work (``/objects/{id}``); raises ``NotFoundError`` if it is unknown."""
         return await self._get(MetObject, f"/objects/{object_id}", missing_is_not_found=True)
-
-    async def list_departments(self) -> DepartmentList:
-        """Lists the museum's departments (``/departments``)."""
-        return await self._get(DepartmentList, "/departments")
 
     async def _get(
         self,

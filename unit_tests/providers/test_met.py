@@ -59,23 +59,6 @@ async def test_search_url_encodes_the_title_as_one_parameter(
     assert b"x%26q%3Dy" in request.url.query, "ampersand and equals sign must be encoded"
 
 
-async def test_list_objects_joins_department_ids_with_pipes(
-    provider: MetProvider, httpx_mock: HTTPXMock
-) -> None:
-    httpx_mock.add_response(
-        url=f"{API}/objects?departmentIds=1%7C3", json={"total": 1, "objectIDs": [7]}
-    )
-    result = await provider.list_objects([1, 3])
-    assert result.object_ids == [7]
-
-
-async def test_list_objects_without_departments_sends_no_filter(
-    provider: MetProvider, httpx_mock: HTTPXMock
-) -> None:
-    httpx_mock.add_response(url=f"{API}/objects", json={"total": 1, "objectIDs": [7]})
-    assert (await provider.list_objects()).total == 1
-
-
 async def test_get_object_reads_the_api_field_names(
     provider: MetProvider, httpx_mock: HTTPXMock
 ) -> None:
@@ -112,19 +95,6 @@ async def test_get_object_raises_not_found_on_404(
     httpx_mock.add_response(status_code=404, json={"message": "ObjectID not found"})
     with pytest.raises(NotFoundError):
         await provider.get_object(999)
-
-
-async def test_list_departments_reads_ids_and_names(
-    provider: MetProvider, httpx_mock: HTTPXMock
-) -> None:
-    httpx_mock.add_response(
-        url=f"{API}/departments",
-        json={"departments": [{"departmentId": 11, "displayName": "European Paintings"}]},
-    )
-    result = await provider.list_departments()
-    assert [(d.department_id, d.display_name) for d in result.departments] == [
-        (11, "European Paintings")
-    ]
 
 
 async def test_search_404_is_a_broken_upstream_not_a_miss(

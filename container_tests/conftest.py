@@ -30,6 +30,7 @@ from testcontainers.core.network import Network
 
 from container_tests import browser
 from container_tests.containers import (
+    STOPPED_LOGS,
     ServiceContainer,
     private_network,
     running_service,
@@ -101,11 +102,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Forgets the logs of containers an earlier test started and stopped."""
+    STOPPED_LOGS.clear()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[object]:
     """Attaches the logs of the test's running containers, and a screenshot of any browser
     page it used (saved beside the reports), to its failure report."""
     report = yield
+    if report.failed and report.when == "call":
+        for name, logs in STOPPED_LOGS:  # containers the test body started and stopped
+            report.sections.append((f"logs of {name}", logs))
     if report.failed:
         for name, value in getattr(item, "funcargs", {}).items():
             if isinstance(value, WebDriver):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -22,6 +22,20 @@ from container_tests.expectations import Expectations, load_expectations
 STAND_IN_SOURCE = Path(__file__).with_name("stand_in") / "met_stub.py"
 STAND_IN_ALIAS = "met-stand-in"
 STAND_IN_PORT = 8080
+
+# The logs of every container this module started and stopped during the current test, kept
+# as each stops, so that a failing test's report carries them (conftest.py clears and reads it).
+STOPPED_LOGS: list[tuple[str, str]] = []
+
+
+@contextmanager
+def _logs_kept(container: ServiceContainer, name: str) -> Iterator[None]:
+    """Keeps the container's logs in ``STOPPED_LOGS`` before it is stopped."""
+    try:
+        yield
+    finally:
+        with suppress(Exception):
+            STOPPED_LOGS.append((name, container.logs_text()[-5000:]))
 
 
 class ServiceContainer(DockerContainer):
@@ -96,7 +110,7 @@ def running_service(
     if network is not None:
         container.with_network(network)
     started = time.perf_counter()
-    with container:
+    with container, _logs_kept(container, f"{image} {' '.join(env or {})}".strip()):
         seconds = time.perf_counter() - started
         _published_on_loopback_only(container)
         yield container, seconds
@@ -119,7 +133,7 @@ def running_stand_in(image: str, network: Network) -> Iterator[ServiceContainer]
         .with_network(network)
         .with_network_aliases(STAND_IN_ALIAS)
     )
-    with container:
+    with container, _logs_kept(container, "stand-in upstream"):
         _wait_for_stand_in(container)
         yield container
 

@@ -38,7 +38,7 @@ from container_tests.containers import (  # noqa: E402
     upstream_env,
 )
 from container_tests.expectations import load_expectations  # noqa: E402
-from container_tests.load import burst  # noqa: E402
+from container_tests.load import burst, working_set  # noqa: E402
 
 BASELINE = ROOT / "benchmarks" / "baseline"
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -143,8 +143,7 @@ def startup_and_memory(image: str, starts: int) -> tuple[float, list[float], flo
             timings.append(seconds)
             time.sleep(2)  # settle before reading idle memory
             stats = container.get_wrapped_container().stats(stream=False)["memory_stats"]
-            inactive = stats.get("stats", {}).get("total_inactive_file", 0)
-            memory.append((stats["usage"] - inactive) / 2**20)
+            memory.append((working_set(stats) or 0) / 2**20)  # cgroup v1 or v2
     return statistics.median(timings), timings, statistics.median(memory)
 
 

@@ -69,6 +69,17 @@ async def burst(url: str, params: dict[str, str], seconds: float, concurrency: i
     return result
 
 
+def working_set(memory_stats: dict) -> int | None:
+    """Memory in use as ``docker stats`` counts it: usage less the inactive file cache, whose
+    key is ``total_inactive_file`` under cgroup v1 and ``inactive_file`` under cgroup v2."""
+    if "usage" not in memory_stats:
+        return None
+    details = memory_stats.get("stats") or {}
+    return memory_stats["usage"] - details.get(
+        "total_inactive_file", details.get("inactive_file", 0)
+    )
+
+
 class MemorySampler(threading.Thread):
     """Samples a container's memory use (as ``docker stats`` counts it) until stopped."""
 
@@ -85,10 +96,8 @@ class MemorySampler(threading.Thread):
         while not self._stopped.is_set():
             stats = self._container.stats(stream=False)
             memory = stats.get("memory_stats") or {}
-            if "usage" in memory:
-                details = memory.get("stats") or {}
-                inactive = details.get("total_inactive_file", details.get("inactive_file", 0))
-                self.samples.append(memory["usage"] - inactive)
+            if (used := working_set(memory)) is not None:
+                self.samples.append(used)
                 self.limit = memory.get("limit", 0)
 
     def stop(self) -> None:

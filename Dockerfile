@@ -106,7 +106,7 @@ ENV PATH=/app/.venv/bin:/usr/local/bin:/usr/bin:/bin \
     PYTHONUNBUFFERED=1
 
 # Owned by root and read-only for the service user: the app cannot rewrite its own code.
-# (WORKDIR comes after the copies: the base image's USER would otherwise own /app.)
+# (/app itself comes from the builder's /stage trees, so the base image's USER never owns it.)
 COPY --from=stdlib-bytecode /out/ /
 COPY --from=builder /stage/venv/ /
 COPY --from=builder /stage/app/ /

@@ -88,17 +88,16 @@ def test_changing_only_app_code_reuses_the_dependency_layer(
 
 
 def test_a_rebuild_from_an_empty_cache_gives_the_same_layers(
-    docker_client: docker.DockerClient, image: str, image_attrs: dict
+    docker_client: docker.DockerClient, image: str, image_attrs: dict, base_image
 ) -> None:
     # Built again from this checkout without any BuildKit cache, on the same bases: every layer
     # must be identical (same diff IDs). The image id also holds the build's own time in its
     # config and history on engines whose BuildKit ignores SOURCE_DATE_EPOCH (before Docker 23),
     # so it is compared only where the engine honours it.
-    flavour = image_attrs["Config"]["Labels"]["org.modern-ml-microservices.base-flavour"]
     tag = f"modern-ml-microservices-app:rebuild-{uuid.uuid4().hex[:8]}"
     build = subprocess.run(
         [ROOT / "deployment" / "build-image.sh", tag],
-        env={**os.environ, "NO_CACHE": "1", "BASE_FLAVOUR": flavour},
+        env={**os.environ, "NO_CACHE": "1", "BASE_FLAVOUR": base_image.flavour},
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert build.returncode == 0, f"the rebuild failed:\n{build.stderr[-3000:]}"

@@ -31,14 +31,10 @@ sys.path.insert(0, str(ROOT))
 
 import docker  # noqa: E402
 
-from container_tests.containers import (  # noqa: E402
-    private_network,
-    running_service,
-    running_stand_in,
-    upstream_env,
-)
+from container_tests.containers import private_network, running_service  # noqa: E402
 from container_tests.expectations import load_expectations  # noqa: E402
 from container_tests.load import burst, working_set  # noqa: E402
+from container_tests.service.upstream import running_stand_in, upstream_env  # noqa: E402
 
 BASELINE = ROOT / "benchmarks" / "baseline"
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -182,10 +178,12 @@ def one_burst(url: str, params: dict[str, str], seconds: float, concurrency: int
 
 def throughput(image: str, seconds: float, concurrency: int, repeats: int) -> dict[str, dict]:
     """Median req/s and latency on /health and /api/search (stand-in upstream), loopback only."""
-    expect = load_expectations()
+    service = load_expectations().service
+    if service is None:
+        raise SystemExit("the benchmark needs [tool.container-tests.service] (its stand-in)")
     figures: dict[str, dict] = {}
     with private_network() as network, running_stand_in(image, network):
-        env = {**upstream_env(expect), "UPSTREAM_TIMEOUT": "10"}
+        env = {**upstream_env(service), "UPSTREAM_TIMEOUT": "10"}
         with running_service(image, env=env, network=network) as (container, _):
             for name, path, params in (
                 ("health", "/health", {}),

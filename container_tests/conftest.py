@@ -1,5 +1,11 @@
 """Fixtures of the image-verification suite: the engine, the image under test, its files.
 
+Two layers of tests share them: ``image/``, the generic checks any service's image must pass,
+driven only by the table (``container_tests/expectations.py``), and ``service/``, this
+service's own checks with their stand-in upstream (fixtures in ``service/conftest.py``). Checks
+of an optional section of the table that is absent are deselected and listed as "not
+configured" (terminal summary and report), never skipped in silence.
+
 The image is built once per session from this checkout by the one build entry,
 ``deployment/build-image.sh`` (BuildKit; bases chosen by ``BASE_FLAVOUR``), or taken from
 ``APP_IMAGE`` when the gate already built it. Without a Docker engine the container tests do
@@ -10,7 +16,6 @@ engine; ``CONTAINER_TESTS_ALLOW_SKIP=1`` (ignored when ``CI`` is set) skips them
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import socket
 import subprocess
@@ -18,7 +23,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 import docker
 import pytest
@@ -26,19 +31,19 @@ from docker.errors import DockerException, ImageNotFound
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.remote.webdriver import WebDriver
 from testcontainers.core.labels import LABEL_SESSION_ID, SESSION_ID, create_labels
-from testcontainers.core.network import Network
 
-from container_tests import browser
-from container_tests.containers import (
-    STOPPED_LOGS,
-    ServiceContainer,
-    private_network,
-    running_service,
-    running_stand_in,
-    upstream_env,
+from container_tests import browser, deployment_files
+from container_tests.containers import STOPPED_LOGS, ServiceContainer, running_service
+from container_tests.expectations import (
+    ROOT,
+    BaseFlavour,
+    ConfigError,
+    Expectations,
+    Section,
+    config_path,
+    load_expectations,
 )
-from container_tests.expectations import ROOT, BaseFlavour, Expectations, load_expectations
-from container_tests.facts import FACTS
+from container_tests.facts import Facts
 from container_tests.filesystem import ImageFilesystem, LayerReport, analyze_layers
 
 FLAVOUR_LABEL = "org.modern-ml-microservices.base-flavour"
@@ -67,13 +72,45 @@ def _engine_problem() -> str | None:
 
 
 NO_ENGINE = pytest.StashKey[str]()
+NOT_CONFIGURED = pytest.StashKey[dict[str, list[str]]]()
+SERVICE_LAYER = Path(__file__).parent / "service"
+
+
+def sections(item: pytest.Item) -> set[Section]:
+    """The optional sections of the table a test needs: ``service`` for the service layer,
+    and any named by ``@pytest.mark.section(...)``."""
+    needed: set[Section] = {"service"} if Path(item.path).is_relative_to(SERVICE_LAYER) else set()
+    for marker in item.iter_markers("section"):
+        needed.update(marker.args)
+    return needed
+
+
+def _deselect_not_configured(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselects the tests of sections absent from the table, and keeps their names."""
+    try:
+        expect = load_expectations()
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    missing: dict[str, list[str]] = {}
+    for item in items:
+        for section in sorted(sections(item)):
+            if not expect.configured(section):
+                missing.setdefault(section, []).append(item.nodeid)
+    if dropped := {nodeid for nodeids in missing.values() for nodeid in nodeids}:
+        config.hook.pytest_deselected(items=[i for i in items if i.nodeid in dropped])
+        items[:] = [item for item in items if item.nodeid not in dropped]
+    config.stash[NOT_CONFIGURED] = missing
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Marks every test here as a container test; without an engine, sets them aside."""
+    """Marks every test here as a container test, sets aside the tests of sections the table
+    does not configure and, without an engine, all of them."""
     ours = [item for item in items if Path(item.path).is_relative_to(Path(__file__).parent)]
     for item in ours:
         item.add_marker(pytest.mark.container)
+    if ours:
+        _deselect_not_configured(config, items)
+        ours = [item for item in items if item in ours]
     if not ours or (problem := _engine_problem()) is None:
         return
     if os.environ.get("CONTAINER_TESTS_ALLOW_SKIP") == "1" and not os.environ.get("CI"):
@@ -90,7 +127,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Says, as the last line before the totals, why the container tests did not run."""
+    """Lists the sections the table does not configure, and says, as the last line before the
+    totals, why the container tests did not run."""
+    for section, nodeids in terminalreporter.config.stash.get(NOT_CONFIGURED, {}).items():
+        terminalreporter.write_line(
+            f"not configured: [tool.container-tests.{section}] is not in {config_path()}; "
+            f"its {len(nodeids)} checks were deselected",
+            yellow=True,
+        )
     if message := terminalreporter.config.stash.get(NO_ENGINE, None):
         terminalreporter.write_line(message, red=True, bold=True)
 
@@ -150,14 +194,19 @@ def _remove_leftovers(docker_client: docker.DockerClient) -> None:
         network.remove()
 
 
+@pytest.fixture(scope="session")
+def facts(request: pytest.FixtureRequest) -> Iterator[Facts]:
+    """The session's measurements; written once, at the end, for the report."""
+    record = Facts(not_configured=request.config.stash.get(NOT_CONFIGURED, {}))
+    yield record
+    record.write()
+
+
 @pytest.fixture(scope="session", autouse=True)
-def _session_cleanup(docker_client: docker.DockerClient) -> Iterator[None]:
-    """Removes what a failed test left behind, and writes the facts the gate reports."""
+def _session_cleanup(docker_client: docker.DockerClient, facts: Facts) -> Iterator[None]:
+    """Removes what a failed test left behind (the facts are written after it)."""
     yield
     _remove_leftovers(docker_client)
-    if path := os.environ.get("CONTAINER_FACTS"):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(FACTS, indent=2) + "\n")
 
 
 @pytest.fixture(scope="session")
@@ -253,42 +302,48 @@ def image_files(docker_client: docker.DockerClient, image: str) -> ImageFilesyst
 
 
 @pytest.fixture(scope="session")
-def layer_report(docker_client: docker.DockerClient, image: str) -> LayerReport:
+def layer_report(docker_client: docker.DockerClient, image: str, facts: Facts) -> LayerReport:
     """Every layer of the image with its files, and the bytes wasted across layers."""
     report = analyze_layers(docker_client, image)
-    FACTS["layers"] = [
-        {"size_mb": round(layer.size / 1e6, 2), "created_by": layer.created_by[:120]}
-        for layer in report.layers
-    ]
-    FACTS["wasted_bytes"] = report.wasted_bytes
+    facts.detail(
+        "layers",
+        [
+            {"size_mb": round(layer.size / 1e6, 2), "created_by": layer.created_by[:120]}
+            for layer in report.layers
+        ],
+    )
     return report
+
+
+@pytest.fixture(scope="session")
+def manifests(expect: Expectations) -> dict[str, dict[str, Any]]:
+    """Every Kubernetes object of ``[tool.container-tests.deployment] manifests``, by kind."""
+    assert expect.deployment is not None, "needs @pytest.mark.section('deployment')"
+    return deployment_files.manifests(expect.deployment)
+
+
+@pytest.fixture(scope="session")
+def pod(manifests: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The pod spec of the Deployment."""
+    return manifests["Deployment"]["spec"]["template"]["spec"]
+
+
+@pytest.fixture(scope="session")
+def app_container(pod: dict[str, Any]) -> dict[str, Any]:
+    """The one container of the pod."""
+    (container,) = pod["containers"]
+    return container
+
+
+@pytest.fixture(scope="session")
+def compose_app(expect: Expectations) -> dict[str, Any]:
+    """The compose service that runs the image."""
+    assert expect.deployment is not None, "needs @pytest.mark.section('deployment')"
+    return deployment_files.compose_service(expect.deployment)
 
 
 @pytest.fixture(scope="module")
 def service(image: str) -> Iterator[ServiceContainer]:
     """The image running with its defaults, shared by the tests of one module."""
     with running_service(image) as (container, _):
-        yield container
-
-
-@pytest.fixture(scope="session")
-def network() -> Iterator[Network]:
-    """A private Docker network for the app and its stand-in upstream."""
-    with private_network() as net:
-        yield net
-
-
-@pytest.fixture(scope="session")
-def stand_in(image: str, network: Network) -> Iterator[ServiceContainer]:
-    """The stand-in collection API (container_tests/stand_in/met_stub.py) on ``network``."""
-    with running_stand_in(image, network) as container:
-        yield container
-
-
-@pytest.fixture(scope="module")
-def upstream_service(
-    image: str, network: Network, stand_in: ServiceContainer, expect: Expectations
-) -> Iterator[ServiceContainer]:
-    """The app wired by MET_API_URL to the stand-in, with the fault tests' short timeout."""
-    with running_service(image, env=upstream_env(expect), network=network) as (container, _):
         yield container

@@ -1,4 +1,4 @@
-"""Starting the image under test, and its stand-in upstream, with testcontainers.
+"""Starting the image under test with testcontainers.
 
 Ports are always published on 127.0.0.1 (never 0.0.0.0) on a random host port; readiness is
 an HTTP probe. Every container and network is labelled with the session id so that the
@@ -10,18 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
 
 import httpx
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 from testcontainers.core.wait_strategies import HttpWaitStrategy
 
-from container_tests.expectations import Expectations, load_expectations
-
-STAND_IN_SOURCE = Path(__file__).with_name("stand_in") / "met_stub.py"
-STAND_IN_ALIAS = "met-stand-in"
-STAND_IN_PORT = 8080
+from container_tests.expectations import load_expectations
 
 # The logs of every container this module started and stopped during the current test, kept
 # as each stops, so that a failing test's report carries them (conftest.py clears and reads it).
@@ -29,7 +24,7 @@ STOPPED_LOGS: list[tuple[str, str]] = []
 
 
 @contextmanager
-def _logs_kept(container: ServiceContainer, name: str) -> Iterator[None]:
+def logs_kept(container: ServiceContainer, name: str) -> Iterator[None]:
     """Keeps the container's logs in ``STOPPED_LOGS`` before it is stopped."""
     try:
         yield
@@ -64,15 +59,6 @@ class ServiceContainer(DockerContainer):
         """Everything the container wrote to stdout and stderr."""
         out, err = self.get_logs()
         return (out + err).decode(errors="replace")
-
-
-def upstream_env(expect: Expectations, url: str | None = None) -> dict[str, str]:
-    """Settings that point the app at the stand-in (or ``url``) with the tests' timeout."""
-    return {
-        "MET_API_URL": url or f"http://{STAND_IN_ALIAS}:{STAND_IN_PORT}",
-        "UPSTREAM_TIMEOUT": str(expect.upstream_timeout_s),
-        "UPSTREAM_CONNECT_TIMEOUT": str(expect.upstream_connect_timeout_s),
-    }
 
 
 def private_network() -> Network:
@@ -110,7 +96,7 @@ def running_service(
     if network is not None:
         container.with_network(network)
     started = time.perf_counter()
-    with container, _logs_kept(container, f"{image} {' '.join(env or {})}".strip()):
+    with container, logs_kept(container, f"{image} {' '.join(env or {})}".strip()):
         seconds = time.perf_counter() - started
         _published_on_loopback_only(container)
         yield container, seconds
@@ -123,29 +109,3 @@ def _published_on_loopback_only(container: ServiceContainer) -> None:
     wider = [b for bindings in ports.values() for b in bindings or [] if b["HostIp"] != "127.0.0.1"]
     if wider:
         raise RuntimeError(f"a test container is published beyond 127.0.0.1: {wider}")
-
-
-@contextmanager
-def running_stand_in(image: str, network: Network) -> Iterator[ServiceContainer]:
-    """Runs the stand-in upstream with the image's own Python on ``network``."""
-    container = (
-        ServiceContainer(image, entrypoint=["python", "-c", STAND_IN_SOURCE.read_text()])
-        .with_network(network)
-        .with_network_aliases(STAND_IN_ALIAS)
-    )
-    with container, _logs_kept(container, "stand-in upstream"):
-        _wait_for_stand_in(container)
-        yield container
-
-
-def _wait_for_stand_in(container: ServiceContainer, timeout: float = 20) -> None:
-    """Waits until the stand-in answers inside its container (it publishes no port)."""
-    deadline = time.monotonic() + timeout
-    probe = (
-        f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{STAND_IN_PORT}/health')"
-    )
-    while time.monotonic() < deadline:
-        if container.python(probe)[0] == 0:
-            return
-        time.sleep(0.1)
-    raise TimeoutError(f"stand-in upstream did not start:\n{container.logs_text()}")

@@ -1,19 +1,101 @@
-"""What the suite measured (start-up, fault matrix, fuzzing, load, layers), for the gate.
+"""What the suite measured, as typed data: each figure once, with the budget it is held to.
 
-Tests add to ``FACTS``; the session writes it to ``$CONTAINER_FACTS`` as JSON at the end, and
-``deployment/summary.py`` reports it.
+Tests record through the session's ``facts`` fixture; the session writes the whole record once,
+at its end, to ``$CONTAINER_FACTS`` (the gate's reports) or ``reports/container-facts.json``;
+``deployment/summary.py`` reads it and prints each figure beside its budget.
 """
 
+from __future__ import annotations
+
+import json
 import os
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-FACTS: dict[str, object] = {}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measurement: its value, unit and the budget it must stay within (None: no budget)."""
+
+    value: float | int | bool | None
+    unit: str = ""
+    budget: float | None = None
+    detail: str = ""  # what the figure is, in a few words, for the report
+
+
+@dataclass
+class Facts:
+    """Figures by name, plus structured details (fault matrix, load, layers, ...) by name."""
+
+    figures: dict[str, Figure] = field(default_factory=dict)
+    details: dict[str, object] = field(default_factory=dict)
+    not_configured: dict[str, list[str]] = field(default_factory=dict)
+
+    def figure(
+        self,
+        name: str,
+        value: float | int | bool | None,
+        unit: str = "",
+        *,
+        budget: float | None = None,
+        detail: str = "",
+    ) -> None:
+        """Records the figure ``name``; a figure is measured once, so a second record fails.
+
+        Raises:
+            ValueError: ``name`` was already recorded in this session.
+        """
+        if name in self.figures:
+            raise ValueError(f"the figure {name!r} was already recorded: measure it in one place")
+        self.figures[name] = Figure(value, unit, budget, detail)
+
+    def detail(self, name: str, value: object) -> None:
+        """Records structured detail ``name`` (replacing nothing: once, like a figure).
+
+        Raises:
+            ValueError: ``name`` was already recorded in this session.
+        """
+        if name in self.details:
+            raise ValueError(f"the detail {name!r} was already recorded: record it in one place")
+        self.details[name] = value
+
+    def append(self, name: str, row: object) -> None:
+        """Adds ``row`` to the list kept under ``name`` (rows of a matrix, one per test)."""
+        rows = self.details.setdefault(name, [])
+        assert isinstance(rows, list), f"{name} is not a list of rows"
+        rows.append(row)
+
+    def to_json(self) -> str:
+        """The record as JSON: ``figures`` (value, unit, budget, detail), ``details``."""
+        return (
+            json.dumps(
+                {
+                    "figures": {name: asdict(figure) for name, figure in self.figures.items()},
+                    "details": self.details,
+                    "not_configured": self.not_configured,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+
+    def write(self) -> Path:
+        """Writes the record once, where the report reads it; returns the path."""
+        path = facts_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_json(), encoding="utf-8")
+        return path
+
+
+def facts_path() -> Path:
+    """``$CONTAINER_FACTS``, else ``reports/container-facts.json`` of the checkout."""
+    return Path(os.environ.get("CONTAINER_FACTS") or ROOT / "reports" / "container-facts.json")
 
 
 def report_path(name: str) -> Path:
-    """Where a report file called ``name`` goes: beside ``$CONTAINER_FACTS`` (the gate's
-    reports), else ``reports/`` of the checkout."""
-    facts = os.environ.get("CONTAINER_FACTS")
-    folder = Path(facts).parent if facts else Path(__file__).resolve().parents[1] / "reports"
+    """Where a report file called ``name`` goes: beside the facts."""
+    folder = facts_path().parent
     folder.mkdir(parents=True, exist_ok=True)
     return folder / name

@@ -133,7 +133,7 @@ def modules_defining(names: tuple[str, ...], root: Path = ROOT) -> list[str]:
     for name in names:
         found = [
             path
-            for path in sorted((root / "container_tests").glob("test_*.py"))
+            for path in sorted((root / "container_tests").rglob("test_*.py"))
             if re.search(rf"^def {name}\(", path.read_text(encoding="utf-8"), re.MULTILINE)
         ]
         if not found:

@@ -1,6 +1,9 @@
-"""Writes and prints the gate's image report: facts from Docker, the suite and JUnit XML.
+"""Writes and prints the gate's image report: the suite's facts, JUnit XML and the image's ids.
 
-Writes ``DIR/image-report.json`` and prints the same as a table.
+Every figure comes from the one record the container suite wrote (``container-facts.json``,
+each figure measured once, with its budget); from Docker this script reads only what names
+the image (id, digests, base labels, user, ports, healthcheck), never a measurement. Writes
+``DIR/image-report.json`` and prints the same as a table, each figure beside its budget.
 
 Usage: ``python deployment/summary.py --image TAG --reports DIR [--seconds N]``
 """
@@ -8,7 +11,6 @@ Usage: ``python deployment/summary.py --image TAG --reports DIR [--seconds N]``
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 import xml.etree.ElementTree as ET
@@ -17,9 +19,6 @@ from typing import Any
 
 import docker
 from docker.errors import DockerException
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from container_tests.expectations import load_expectations
 
 SUITES = ("unit_tests", "container_tests")
 
@@ -48,7 +47,7 @@ def junit_results(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def image_facts(tag: str) -> dict[str, Any]:
-    """What ``docker image inspect`` says of the release image (``id`` None if not built)."""
+    """What names the release image in ``docker image inspect`` (``id`` None if not built)."""
     client = docker.from_env()
     try:
         image = client.images.get(tag)
@@ -57,12 +56,10 @@ def image_facts(tag: str) -> dict[str, Any]:
     config = image.attrs["Config"]
     check = config.get("Healthcheck") or {}
     labels = config.get("Labels") or {}
-    facts: dict[str, Any] = {
+    return {
         "image": tag,
         "id": image.id,
         "repo_digests": image.attrs.get("RepoDigests") or [],
-        "size_mb": round(image.attrs["Size"] / 1e6, 1),
-        "layer_count": len(image.attrs["RootFS"]["Layers"]),
         "base": {
             "flavour": labels.get("org.modern-ml-microservices.base-flavour"),
             "name": labels.get("org.opencontainers.image.base.name"),
@@ -70,31 +67,15 @@ def image_facts(tag: str) -> dict[str, Any]:
         },
         "user": config.get("User"),
         "ports": sorted(config.get("ExposedPorts") or {}),
-        "healthcheck": {
-            "test": check.get("Test"),
-            "interval_s": check.get("Interval", 0) / 1e9,
-            "timeout_s": check.get("Timeout", 0) / 1e9,
-        },
+        "healthcheck": check.get("Test"),
         "labels": labels,
     }
-    with contextlib.suppress(DockerException):
-        base = client.images.get(facts["base"]["name"])
-        facts["base"]["size_mb"] = round(base.attrs["Size"] / 1e6, 1)
-        facts["base"]["layer_count"] = len(base.attrs["RootFS"]["Layers"])
-    return facts
 
 
-def budgets(flavour: str | None) -> dict[str, Any]:
-    """The budgets the suite holds the image to, from the validated table."""
-    expect = load_expectations()
-    return {
-        "max_image_mb": expect.max_image_mb.get(flavour) if flavour else None,  # type: ignore[call-overload]
-        "max_added_mb": expect.max_added_mb,
-        "max_added_layers": expect.max_added_layers,
-        "max_wasted_mb": expect.max_wasted_mb,
-        "startup_budget_s": expect.startup_budget_s,
-        "stop_budget_s": expect.stop_budget_s,
-    }
+def read_facts(path: Path) -> dict[str, Any]:
+    """The suite's record (figures, details, not configured), empty when it wrote none."""
+    empty: dict[str, Any] = {"figures": {}, "details": {}, "not_configured": {}}
+    return {**empty, **json.loads(path.read_text())} if path.exists() else empty
 
 
 def main() -> int:
@@ -105,26 +86,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=0, help="wall time of the gate")
     args = parser.parse_args()
 
-    facts_file = args.reports / "container-facts.json"
-    suite_facts = json.loads(facts_file.read_text()) if facts_file.exists() else {}
-    image = image_facts(args.image)
+    facts = read_facts(args.reports / "container-facts.json")
     tests = junit_results(args.reports / "tests.xml")
     audit_file = args.reports / "audit.json"
-    audit = json.loads(audit_file.read_text()) if audit_file.exists() else None
     report = {
-        **image,
-        "budgets": budgets((image.get("base") or {}).get("flavour")),
-        "layers": suite_facts.get("layers", []),
-        "wasted_bytes": suite_facts.get("wasted_bytes"),
-        "startup_seconds": suite_facts.get("startup_seconds"),
-        "startup_samples": suite_facts.get("startup_samples", []),
-        "stop_seconds": suite_facts.get("stop_seconds"),
-        "fault_matrix": suite_facts.get("fault_matrix", []),
-        "fuzz": suite_facts.get("fuzz"),
-        "load": suite_facts.get("load"),
-        "drain": suite_facts.get("drain"),
-        "sbom": suite_facts.get("sbom"),
-        "audit": audit,
+        **image_facts(args.image),
+        **facts,
+        "audit": json.loads(audit_file.read_text()) if audit_file.exists() else None,
         "unit_tests": tests["unit_tests"],
         "container_tests": tests["container_tests"],
         "gate_seconds": args.seconds,
@@ -132,6 +100,18 @@ def main() -> int:
     (args.reports / "image-report.json").write_text(json.dumps(report, indent=2) + "\n")
     print(table(report, args.reports))
     return 0
+
+
+def figure_row(name: str, figure: dict[str, Any]) -> tuple[str, str]:
+    """One measured figure: value and unit, the budget it is held to, what it is."""
+    value, unit, budget = figure["value"], figure.get("unit", ""), figure.get("budget")
+    shown = "not measured on this engine" if value is None else f"{value} {unit}".strip()
+    if budget is not None and value is not None:
+        verdict = "within" if value <= budget else "OVER"
+        shown += f"   (budget {budget} {unit}: {verdict})".replace(" :", ":")
+    if figure.get("detail"):
+        shown += f"   {figure['detail']}"
+    return name, shown
 
 
 def table(report: dict[str, Any], reports: Path) -> str:
@@ -143,9 +123,6 @@ def table(report: dict[str, Any], reports: Path) -> str:
             f"{passed} passed, {counts['failures']} failed, {counts['errors']} errors, "
             f"{counts['skipped']} skipped"
         )
-
-    def seconds(value: float | None, what: str) -> str:
-        return f"{value:.2f} s {what}" if value is not None else "not measured"
 
     def faults(matrix: list[dict[str, Any]]) -> str:
         cells = [f"{row['case']} {row['status']} ({row['seconds']:.2f} s)" for row in matrix]
@@ -163,17 +140,7 @@ def table(report: dict[str, Any], reports: Path) -> str:
         return (
             f"{figures['requests']} requests in {figures['seconds']} s at {figures['concurrency']}"
             f" concurrent: {figures['rps']} req/s, p50 {figures['p50_ms']} ms, p99 "
-            f"{figures['p99_ms']} ms, {figures['errors']} errors, peak memory "
-            f"{figures['peak_memory_mb']} MiB (budget {figures.get('max_memory_mb', '?')} MiB, "
-            f"limit {figures['memory_limit_mb']} MiB)"
-        )
-
-    def drain(figures: dict[str, Any] | None) -> str:
-        if not figures:
-            return "not run"
-        return (
-            f"{figures['in_flight'] - figures['failed']} of {figures['in_flight']} in-flight "
-            f"requests answered after SIGTERM; exit in {figures['seconds']} s"
+            f"{figures['p99_ms']} ms, {figures['errors']} errors"
         )
 
     def sbom(facts: dict[str, Any] | None) -> str:
@@ -188,62 +155,38 @@ def table(report: dict[str, Any], reports: Path) -> str:
     def failed(counts: dict[str, Any]) -> list[tuple[str, str]]:
         return [("  failed", name) for name in counts["failed"][:20]]
 
+    details = report["details"]
     if report["id"] is None:
         head = [("image", f"{report['image']}: not built")]
     else:
-        base, limits = report["base"], report["budgets"]
-        added = report["size_mb"] - base.get("size_mb", 0)
-        largest = sorted(report["layers"], key=lambda layer: layer["size_mb"], reverse=True)[:3]
-        wasted = report["wasted_bytes"]
+        base = report["base"]
+        largest = sorted(details.get("layers", []), key=lambda lay: lay["size_mb"], reverse=True)
         head = [
             ("image", f"{report['image']} ({report['id'].removeprefix('sha256:')[:12]})"),
             ("base", f"{base['flavour']}: {base['name']} ({(base['digest'] or '')[:19]})"),
-            (
-                "size",
-                f"{report['size_mb']} MB uncompressed (budget {limits['max_image_mb']} MB on "
-                f"{base['flavour']}); {added:.1f} MB added to the base (budget "
-                f"{limits['max_added_mb']} MB)",
-            ),
-            (
-                "layers",
-                f"{report['layer_count']}: {base.get('layer_count', '?')} of the base, "
-                f"{report['layer_count'] - base.get('layer_count', 0)} added "
-                f"(budget {limits['max_added_layers']})",
-            ),
+            ("user, ports", f"{report['user']}, {', '.join(report['ports'])}"),
+            ("healthcheck", " ".join((report["healthcheck"] or ["none"])[1:])),
             *(
                 (
                     ("largest layers" if i == 0 else ""),
                     f"{lay['size_mb']:6.2f} MB  {lay['created_by'][:60] or '(base image)'}",
                 )
-                for i, lay in enumerate(largest)
+                for i, lay in enumerate(largest[:3])
             ),
-            (
-                "wasted",
-                f"{wasted} bytes across layers (budget {limits['max_wasted_mb']} MB)"
-                if wasted is not None
-                else "not measured",
-            ),
-            ("user, ports", f"{report['user']}, {', '.join(report['ports'])}"),
-            ("healthcheck", " ".join((report["healthcheck"]["test"] or ["none"])[1:])),
         ]
-    limits = report["budgets"]
+    figures = [figure_row(name, figure) for name, figure in report["figures"].items()]
     rows = [
         *head,
-        (
-            "start-up",
-            seconds(report["startup_seconds"], "to first 200 on /health (median)")
-            + f" (budget {limits['startup_budget_s']} s)",
-        ),
-        (
-            "SIGTERM",
-            seconds(report["stop_seconds"], f"to exit 0 (budget {limits['stop_budget_s']} s)"),
-        ),
-        ("fault matrix", faults(report["fault_matrix"])),
-        ("schema fuzzing", fuzzing(report["fuzz"])),
-        ("load", load(report["load"])),
-        ("drain", drain(report["drain"])),
-        ("sbom", sbom(report["sbom"])),
+        *(figures or [("figures", "none recorded (did the container suite run?)")]),
+        ("fault matrix", faults(details.get("fault_matrix", []))),
+        ("schema fuzzing", fuzzing(details.get("fuzz"))),
+        ("load", load(details.get("load"))),
+        ("sbom", sbom(details.get("sbom"))),
         ("audit", report["audit"]["verdict"] if report["audit"] else "not run"),
+        *(
+            ("not configured", f"[tool.container-tests.{section}]: {len(ids)} checks deselected")
+            for section, ids in report["not_configured"].items()
+        ),
         ("unit tests", tests(report["unit_tests"])),
         *failed(report["unit_tests"]),
         ("container tests", tests(report["container_tests"])),

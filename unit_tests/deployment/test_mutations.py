@@ -15,7 +15,7 @@ BREAKS = mutation_check.load_breaks()
 CONTAINER_TESTS = sorted(
     {
         name
-        for path in (ROOT / "container_tests").glob("test_*.py")
+        for path in (ROOT / "container_tests").rglob("test_*.py")
         for name in re.findall(r"^def (test_\w+)\(", path.read_text(), re.MULTILINE)
     }
 )

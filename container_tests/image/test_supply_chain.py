@@ -14,7 +14,7 @@ from license_expression import get_spdx_licensing
 from container_tests import sbom
 from container_tests.containers import ServiceContainer
 from container_tests.expectations import Expectations
-from container_tests.facts import FACTS, report_path
+from container_tests.facts import Facts, report_path
 
 # Lists (canonical name, version) of every distribution the venv's interpreter can see.
 INSTALLED = (
@@ -25,20 +25,23 @@ INSTALLED = (
 
 
 @pytest.fixture(scope="session")
-def bom(docker_client: docker.DockerClient, image: str) -> dict[str, Any]:
+def bom(docker_client: docker.DockerClient, image: str, facts: Facts) -> dict[str, Any]:
     """The image's SBOM, written to reports/sbom.cdx.json (validated CycloneDX 1.5)."""
     text = sbom.to_json(sbom.build_bom(docker_client, image))
     path = report_path("sbom.cdx.json")
     path.write_text(text, encoding="utf-8")
     document = json.loads(text)
     components = document["components"]
-    FACTS["sbom"] = {
-        "path": str(path),
-        "sha256": hashlib.sha256(text.encode()).hexdigest(),
-        "spec": document["specVersion"],
-        "python": sum(c.get("purl", "").startswith("pkg:pypi/") for c in components),
-        "debian": sum(c.get("purl", "").startswith("pkg:deb/") for c in components),
-    }
+    facts.detail(
+        "sbom",
+        {
+            "path": str(path),
+            "sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "spec": document["specVersion"],
+            "python": sum(c.get("purl", "").startswith("pkg:pypi/") for c in components),
+            "debian": sum(c.get("purl", "").startswith("pkg:deb/") for c in components),
+        },
+    )
     return document
 
 

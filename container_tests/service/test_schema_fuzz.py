@@ -16,18 +16,18 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.generation.modes import GenerationMode
 
 from container_tests.containers import ServiceContainer
-from container_tests.expectations import Expectations
-from container_tests.facts import FACTS
+from container_tests.expectations import Service
+from container_tests.facts import Facts
 
 
 def test_api_conforms_to_its_schema(
-    upstream_service: ServiceContainer, expect: Expectations
+    upstream_service: ServiceContainer, service_expect: Service, facts: Facts
 ) -> None:
     schema = schemathesis.openapi.from_url(upstream_service.url("/openapi.json"))
     operations = [result.ok() for result in schema.get_all_operations()]
     assert operations, "the OpenAPI schema lists no operations"
     counts: dict[str, object] = {"operations": len(operations), "examples": 0, "statuses": {}}
-    FACTS["fuzz"] = counts
+    facts.detail("fuzz", counts)
     statuses: dict[str, int] = counts["statuses"]  # type: ignore[assignment]
 
     per_operation: dict[str, int] = dict.fromkeys((op.label for op in operations), 0)
@@ -45,7 +45,7 @@ def test_api_conforms_to_its_schema(
 
         @given(case=strategy)
         @settings(
-            max_examples=expect.fuzz_examples,
+            max_examples=service_expect.fuzz_examples,
             derandomize=True,  # the same examples on every run: a fixed seed
             database=None,
             deadline=None,

@@ -6,7 +6,7 @@ import fnmatch
 
 from container_tests.containers import ServiceContainer
 from container_tests.expectations import ROOT, Expectations
-from container_tests.facts import FACTS
+from container_tests.facts import Facts
 from container_tests.filesystem import ImageFilesystem
 from container_tests.lockfile import dev_only
 
@@ -67,11 +67,11 @@ def test_image_has_no_compiler_or_package_manager(
     assert not found, f"build or shell tools reached the runtime image: {found}"
 
 
-def test_no_dev_dependency_is_importable(service: ServiceContainer) -> None:
+def test_no_dev_dependency_is_importable(service: ServiceContainer, facts: Facts) -> None:
     # The list comes from uv.lock: every distribution only the dependency groups pull in.
     dev = dev_only(ROOT / "uv.lock")
-    FACTS["dev_only_modules_checked"] = len(dev.modules)
-    FACTS["dev_only_not_installed_here"] = dev.not_installed
+    facts.figure("dev_only_modules", len(dev.modules), detail="modules of dev-only wheels probed")
+    facts.detail("dev_only_not_installed_here", dev.not_installed)
     assert dev.modules, "uv.lock's dependency groups provide no module: nothing to check"
     probe = (
         "import importlib.util, sys; "
@@ -87,7 +87,7 @@ def test_no_dev_dependency_is_importable(service: ServiceContainer) -> None:
 def test_the_app_imports_as_the_runtime_user(
     service: ServiceContainer, expect: Expectations
 ) -> None:
-    code, output = service.python("import app.main, os; print(os.getuid())")
+    code, output = service.python(f"import {expect.import_check}, os; print(os.getuid())")
     assert code == 0, f"importing the app failed: {output}"
     assert output.splitlines()[-1] == str(expect.uid), f"the app ran as UID {output}"
 

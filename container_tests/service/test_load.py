@@ -10,23 +10,29 @@ import pytest
 from docker.utils import parse_bytes
 from testcontainers.core.network import Network
 
-from container_tests.containers import ServiceContainer, running_service, upstream_env
-from container_tests.expectations import Expectations
-from container_tests.facts import FACTS
+from container_tests.containers import ServiceContainer, running_service
+from container_tests.expectations import Expectations, Service
+from container_tests.facts import Facts
 from container_tests.load import MemorySampler, burst
+from container_tests.service.upstream import upstream_env
 
 pytestmark = pytest.mark.load
 IN_FLIGHT = 16
 
 
 def test_bounded_load_has_no_errors_restarts_or_memory_overrun(
-    image: str, network: Network, stand_in: ServiceContainer, expect: Expectations
+    image: str,
+    network: Network,
+    stand_in: ServiceContainer,
+    expect: Expectations,
+    service_expect: Service,
+    facts: Facts,
 ) -> None:
     limit = parse_bytes(expect.memory_limit)
     # A restart policy, so that a crash under load shows as a restart instead of a stop.
     with running_service(
         image,
-        env=upstream_env(expect),
+        env=upstream_env(service_expect),
         network=network,
         mem_limit=expect.memory_limit,
         restart_policy={"Name": "on-failure", "MaximumRetryCount": 3},
@@ -39,8 +45,8 @@ def test_bounded_load_has_no_errors_restarts_or_memory_overrun(
                 burst(
                     container.url("/api/search"),
                     {"title": "sunflowers"},
-                    expect.load_seconds,
-                    expect.load_concurrency,
+                    service_expect.load_seconds,
+                    service_expect.load_concurrency,
                 )
             )
         finally:
@@ -50,13 +56,11 @@ def test_bounded_load_has_no_errors_restarts_or_memory_overrun(
         restarts = wrapped.attrs.get("RestartCount", 0)
     summary = result.summary()
     peak = max(sampler.samples, default=0)
-    FACTS["load"] = {
-        **summary,
-        "concurrency": expect.load_concurrency,
-        "peak_memory_mb": round(peak / 2**20, 1),
-        "memory_limit_mb": round(limit / 2**20),
-        "max_memory_mb": expect.max_memory_mb,
-    }
+    facts.detail("load", {**summary, "concurrency": service_expect.load_concurrency})
+    facts.figure(
+        "load_peak_memory_mib", round(peak / 2**20, 1), "MiB", budget=service_expect.max_memory_mb,
+        detail=f"under the burst, hard limit {limit / 2**20:.0f} MiB",
+    )  # fmt: skip
     assert not result.failures, (
         f"{len(result.failures)} of {summary['requests']} requests failed under load: "
         f"{sorted(set(result.failures))[:5]}"
@@ -65,18 +69,24 @@ def test_bounded_load_has_no_errors_restarts_or_memory_overrun(
     assert not state["OOMKilled"], "the container was killed for memory under load"
     assert restarts == 0, f"the container restarted {restarts} times under load"
     assert sampler.samples, "no memory sample was taken during the burst"
-    assert peak <= expect.max_memory_mb * 2**20, (
+    assert peak <= service_expect.max_memory_mb * 2**20, (
         f"memory peaked at {peak / 2**20:.0f} MiB under load, over the budget of "
-        f"{expect.max_memory_mb:.0f} MiB ([tool.container-tests] max-memory-mb; the hard limit "
+        f"{service_expect.max_memory_mb:.0f} MiB ([tool.container-tests.service] max-memory-mb; "
+        "the hard limit "
         f"is {limit / 2**20:.0f} MiB)"
     )
 
 
 def test_sigterm_lets_in_flight_requests_finish(
-    image: str, network: Network, stand_in: ServiceContainer, expect: Expectations
+    image: str,
+    network: Network,
+    stand_in: ServiceContainer,
+    expect: Expectations,
+    service_expect: Service,
+    facts: Facts,
 ) -> None:
     # "lag" answers after 1 s at the stand-in; the app may wait up to 5 s for it.
-    env = {**upstream_env(expect), "UPSTREAM_TIMEOUT": "5"}
+    env = {**upstream_env(service_expect), "UPSTREAM_TIMEOUT": "5"}
     with running_service(image, env=env, network=network) as (container, _):
         wrapped = container.get_wrapped_container()
         url = container.url("/api/search")
@@ -100,7 +110,11 @@ def test_sigterm_lets_in_flight_requests_finish(
         for a in answers
         if isinstance(a, Exception) or a.status_code != 200
     ]
-    FACTS["drain"] = {"in_flight": IN_FLIGHT, "failed": len(failed), "seconds": round(seconds, 2)}
+    facts.detail("drain", {"in_flight": IN_FLIGHT, "failed": len(failed)})
+    facts.figure(
+        "drain_s", round(seconds, 2), "s", budget=expect.stop_budget_s,
+        detail=f"SIGTERM with {IN_FLIGHT} requests in flight to exit",
+    )  # fmt: skip
     assert not failed, f"requests in flight at SIGTERM were not answered: {failed[:5]}"
     assert exit_code == 0, f"the container exited {exit_code} after SIGTERM under load"
     assert seconds <= expect.stop_budget_s, f"draining took {seconds:.1f} s"

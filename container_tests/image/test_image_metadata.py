@@ -40,19 +40,26 @@ def test_image_exposes_exactly_the_service_port(image_attrs: dict, expect: Expec
     )
 
 
-def test_image_has_an_exec_form_healthcheck_on_the_health_path(image_attrs: dict) -> None:
+def test_image_has_an_exec_form_healthcheck_on_the_health_path(
+    image_attrs: dict, expect: Expectations
+) -> None:
     check = image_attrs["Config"].get("Healthcheck") or {}
     test = check.get("Test") or []
     assert test[:1] == ["CMD"], f"HEALTHCHECK must be exec form (no shell in the image): {test}"
-    assert test[1:] == ["python", "-m", "app.healthcheck"], f"unexpected HEALTHCHECK {test}"
+    assert test[1:] == list(expect.healthcheck_command), (
+        f"HEALTHCHECK runs {test[1:]}, the table's healthcheck-command is "
+        f"{list(expect.healthcheck_command)}"
+    )
     assert check.get("Interval", 0) > 0, "HEALTHCHECK needs an explicit interval"
     assert check.get("Timeout", 0) > 0, "HEALTHCHECK needs an explicit timeout"
 
 
-def test_image_starts_the_app_whatever_its_base_sets(image_attrs: dict) -> None:
+def test_image_starts_the_app_whatever_its_base_sets(
+    image_attrs: dict, expect: Expectations
+) -> None:
     config = image_attrs["Config"]
     effective = (config.get("Entrypoint") or []) + (config.get("Cmd") or [])
-    assert effective == ["python", "-m", "app"], (
+    assert effective == list(expect.command), (
         f"the image starts {effective} (ENTRYPOINT {config.get('Entrypoint')} + CMD "
         f"{config.get('Cmd')}); reset ENTRYPOINT (distroless sets the bare interpreter) and "
         "keep CMD exec form so the server is PID 1 and receives SIGTERM"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import docker
 
 from container_tests.expectations import Expectations
+from container_tests.facts import Facts
 from container_tests.filesystem import ImageFilesystem
 
 
@@ -29,9 +30,14 @@ def test_image_size_is_within_the_budget_of_its_base(
     image_files: ImageFilesystem,
     base_image,
     expect: Expectations,
+    facts: Facts,
 ) -> None:
     size_mb = image_attrs["Size"] / 1e6
     budget = expect.max_image_mb[base_image.flavour]
+    facts.figure(
+        "image_mb", round(size_mb, 1), "MB", budget=budget,
+        detail=f"uncompressed, on the {base_image.flavour} base",
+    )  # fmt: skip
     assert size_mb <= budget, (
         f"image is {size_mb:.1f} MB, over the {budget:.0f} MB budget of the "
         f"{base_image.flavour} base ([tool.container-tests] max-image-mb).\n"
@@ -46,8 +52,13 @@ def test_bytes_added_on_top_of_the_base_are_within_budget(
     image_files: ImageFilesystem,
     base_image,
     expect: Expectations,
+    facts: Facts,
 ) -> None:
     added_mb = (image_attrs["Size"] - base_image.size) / 1e6
+    facts.figure(
+        "added_mb", round(added_mb, 1), "MB", budget=expect.max_added_mb,
+        detail=f"on top of {base_image.name} ({base_image.size / 1e6:.1f} MB)",
+    )  # fmt: skip
     assert added_mb <= expect.max_added_mb, (
         f"the build adds {added_mb:.1f} MB on top of {base_image.name}, over the "
         f"{expect.max_added_mb:.0f} MB budget ([tool.container-tests] max-added-mb).\n"

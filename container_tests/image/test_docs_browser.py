@@ -23,7 +23,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from container_tests import browser
 from container_tests.containers import ServiceContainer
 from container_tests.expectations import Expectations
-from container_tests.facts import FACTS
+from container_tests.facts import Facts
 
 RENDER_TIMEOUT_S = 20
 
@@ -93,12 +93,12 @@ def test_try_it_out_on_the_health_path_shows_a_200(page: Chrome, expect: Expecta
 
 
 def test_every_request_of_the_page_goes_to_the_container(
-    page: Chrome, service: ServiceContainer
+    page: Chrome, service: ServiceContainer, facts: Facts
 ) -> None:
     origin = urlsplit(service.url("/"))
     urls = browser.requested_urls(page.get_log("performance"))
     elsewhere = [u for u in urls if urlsplit(u)[:2] != origin[:2] and urlsplit(u).scheme != "data"]
-    FACTS["docs_page_requests"] = len(urls)
+    facts.figure("docs_page_requests", len(urls), detail="all to the container's origin")
     assert urls, "the browser recorded no request at all"
     assert not elsewhere, f"/docs made requests beyond the container's origin: {elsewhere}"
     errors = [e["message"] for e in page.get_log("browser") if e["level"] == "SEVERE"]

@@ -9,14 +9,10 @@ import docker
 import pytest
 from testcontainers.core.network import Network
 
-from container_tests.containers import (
-    STAND_IN_ALIAS,
-    ServiceContainer,
-    running_service,
-    upstream_env,
-)
-from container_tests.expectations import Expectations
-from container_tests.facts import FACTS
+from container_tests.containers import ServiceContainer, running_service
+from container_tests.expectations import Service
+from container_tests.facts import Facts
+from container_tests.service.upstream import STAND_IN_ALIAS, upstream_env
 
 # Search term (the stand-in's behaviour) -> the status the app must answer.
 MATRIX = [
@@ -31,15 +27,13 @@ MATRIX = [
 ]
 
 
-def _record(case: str, status: int, seconds: float) -> None:
-    FACTS.setdefault("fault_matrix", []).append(
-        {"case": case, "status": status, "seconds": round(seconds, 3)}
-    )
+def _record(facts: Facts, case: str, status: int, seconds: float) -> None:
+    facts.append("fault_matrix", {"case": case, "status": status, "seconds": round(seconds, 3)})
 
 
 def _check_answer(response_status: int, body: object, wanted: int, seconds: float,
-                  expect: Expectations, case: str) -> None:  # fmt: skip
-    bound = expect.upstream_timeout_s + expect.timeout_margin_s
+                  service_expect: Service, case: str) -> None:  # fmt: skip
+    bound = service_expect.upstream_timeout_s + service_expect.timeout_margin_s
     assert response_status == wanted, (
         f"{case}: answered {response_status}, expected {wanted}: {body}"
     )
@@ -51,58 +45,70 @@ def _check_answer(response_status: int, body: object, wanted: int, seconds: floa
         assert body["detail"].strip(), f"{case}: empty detail"
     assert seconds <= bound, (
         f"{case}: answered after {seconds:.2f} s, beyond UPSTREAM_TIMEOUT "
-        f"{expect.upstream_timeout_s} s + {expect.timeout_margin_s} s margin"
+        f"{service_expect.upstream_timeout_s} s + {service_expect.timeout_margin_s} s margin"
     )
 
 
 def _search_with_upstream_at(url: str, case: str, status: int, image: str, network: Network,
-                             expect: Expectations) -> float:  # fmt: skip
+                             service_expect: Service, facts: Facts) -> float:  # fmt: skip
     """Runs the app with its upstream at ``url``, searches once, checks the answer (``status``,
     JSON, within the timeout) and returns the seconds it took."""
-    with running_service(image, env=upstream_env(expect, url=url), network=network) as (app, _):
+    with running_service(image, env=upstream_env(service_expect, url=url), network=network) as (
+        app,
+        _,
+    ):
         started = time.perf_counter()
         response = app.get("/api/search", title="sunflowers")
         seconds = time.perf_counter() - started
-    _record(case, response.status_code, seconds)
-    _check_answer(response.status_code, response.json(), status, seconds, expect, case)
+    _record(facts, case, response.status_code, seconds)
+    _check_answer(response.status_code, response.json(), status, seconds, service_expect, case)
     return seconds
 
 
 @pytest.mark.parametrize(("case", "status"), MATRIX, ids=[case for case, _ in MATRIX])
 def test_fault_matrix(
-    upstream_service: ServiceContainer, expect: Expectations, case: str, status: int
+    upstream_service: ServiceContainer,
+    service_expect: Service,
+    facts: Facts,
+    case: str,
+    status: int,
 ) -> None:
     started = time.perf_counter()
     response = upstream_service.get("/api/search", title=case)
     seconds = time.perf_counter() - started
-    _record(case, response.status_code, seconds)
-    _check_answer(response.status_code, response.json(), status, seconds, expect, case)
+    _record(facts, case, response.status_code, seconds)
+    _check_answer(response.status_code, response.json(), status, seconds, service_expect, case)
     if case == "slow":  # the read timeout decides here, not the shorter connect timeout
-        assert seconds >= expect.upstream_timeout_s, (
+        assert seconds >= service_expect.upstream_timeout_s, (
             f"slow: answered 504 after {seconds:.2f} s, before UPSTREAM_TIMEOUT "
-            f"{expect.upstream_timeout_s} s: is the connect timeout applied to reads?"
+            f"{service_expect.upstream_timeout_s} s: is the connect timeout applied to reads?"
         )
 
 
 def test_unanswered_connection_answers_504_within_the_connect_timeout(
-    image: str, network: Network, expect: Expectations, docker_client: docker.DockerClient
+    image: str,
+    network: Network,
+    service_expect: Service,
+    facts: Facts,
+    docker_client: docker.DockerClient,
 ) -> None:
     # An address of the private network that no container holds: the connection attempt gets
     # no answer at all (no ARP reply, no SYN-ACK, no reset), so only the connect timeout ends it.
     subnet = docker_client.networks.get(network.name).attrs["IPAM"]["Config"][0]["Subnet"]
     silent = list(ipaddress.ip_network(subnet).hosts())[-1]
     seconds = _search_with_upstream_at(
-        f"http://{silent}:8080", "unanswered", 504, image, network, expect
+        f"http://{silent}:8080", "unanswered", 504, image, network, service_expect, facts
     )
-    assert seconds < expect.upstream_timeout_s, (
+    assert seconds < service_expect.upstream_timeout_s, (
         f"unanswered: answered after {seconds:.2f} s; UPSTREAM_CONNECT_TIMEOUT "
-        f"{expect.upstream_connect_timeout_s} s should have ended the attempt well before "
-        f"UPSTREAM_TIMEOUT {expect.upstream_timeout_s} s: is the read timeout applied to connects?"
+        f"{service_expect.upstream_connect_timeout_s} s should have ended the attempt well "
+        f"before UPSTREAM_TIMEOUT {service_expect.upstream_timeout_s} s: is the read timeout "
+        "applied to connects?"
     )
 
 
 def test_unreachable_upstream_answers_502(
-    image: str, network: Network, expect: Expectations
+    image: str, network: Network, service_expect: Service, facts: Facts
 ) -> None:
     closed_port = f"http://{STAND_IN_ALIAS}:9"  # the stand-in's host, where nothing listens
-    _search_with_upstream_at(closed_port, "unreachable", 502, image, network, expect)
+    _search_with_upstream_at(closed_port, "unreachable", 502, image, network, service_expect, facts)

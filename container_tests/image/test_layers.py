@@ -11,7 +11,7 @@ from pathlib import Path
 import docker
 
 from container_tests.expectations import ROOT, Expectations
-from container_tests.facts import FACTS
+from container_tests.facts import Facts
 from container_tests.filesystem import LayerReport
 
 # What deployment/build-image.sh needs to build from a copy of the checkout.
@@ -27,9 +27,13 @@ def test_image_is_built_on_the_base_its_labels_name(image_attrs: dict, base_imag
 
 
 def test_layers_added_on_top_of_the_base_are_bounded(
-    layer_report: LayerReport, base_image, expect: Expectations
+    layer_report: LayerReport, base_image, expect: Expectations, facts: Facts
 ) -> None:
     added = layer_report.layers[len(base_image.layers) :]
+    facts.figure(
+        "added_layers", len(added), budget=expect.max_added_layers,
+        detail=f"layers on top of the {len(base_image.layers)} of the base",
+    )  # fmt: skip
     listing = "\n".join(f"  {layer.size / 1e6:8.2f} MB  {layer.created_by[:90]}" for layer in added)
     assert len(added) <= expect.max_added_layers, (
         f"the build adds {len(added)} layers on top of {base_image.name}, over the "
@@ -38,8 +42,14 @@ def test_layers_added_on_top_of_the_base_are_bounded(
     )
 
 
-def test_wasted_bytes_are_within_budget(layer_report: LayerReport, expect: Expectations) -> None:
+def test_wasted_bytes_are_within_budget(
+    layer_report: LayerReport, expect: Expectations, facts: Facts
+) -> None:
     wasted_mb = layer_report.wasted_bytes / 1e6
+    facts.figure(
+        "wasted_mb", round(wasted_mb, 3), "MB", budget=expect.max_wasted_mb,
+        detail="overwritten or deleted by later layers",
+    )  # fmt: skip
     worst = sorted(layer_report.wasted_files, key=lambda item: item[1], reverse=True)[:10]
     assert wasted_mb <= expect.max_wasted_mb, (
         f"{wasted_mb:.2f} MB are overwritten or deleted by later layers (budget "
@@ -88,7 +98,7 @@ def test_changing_only_app_code_reuses_the_dependency_layer(
 
 
 def test_a_rebuild_from_an_empty_cache_gives_the_same_layers(
-    docker_client: docker.DockerClient, image: str, image_attrs: dict, base_image
+    docker_client: docker.DockerClient, image: str, image_attrs: dict, base_image, facts: Facts
 ) -> None:
     # Built again from this checkout without any BuildKit cache, on the same bases: every layer
     # must be identical (same diff IDs). The image id also holds the build's own time in its
@@ -106,13 +116,16 @@ def test_a_rebuild_from_an_empty_cache_gives_the_same_layers(
     finally:
         docker_client.images.remove(tag, force=True)
     ours, theirs = image_attrs["RootFS"]["Layers"], rebuilt["RootFS"]["Layers"]
-    FACTS["reproducible_layers"] = ours == theirs
+    facts.figure("reproducible_layers", ours == theirs, detail="a rebuild without cache")
     assert theirs == ours, (
         f"a rebuild of this checkout from an empty cache gives other layers: ours "
         f"{[d[7:19] for d in ours]}, rebuilt {[d[7:19] for d in theirs]}; something in the "
         "build depends on when it ran"
     )
     engine = int(docker_client.version()["Version"].split(".")[0])
-    FACTS["reproducible_image_id"] = rebuilt["Id"] == image_attrs["Id"] if engine >= 23 else None
+    facts.figure(
+        "reproducible_image_id", rebuilt["Id"] == image_attrs["Id"] if engine >= 23 else None,
+        detail="None: this engine writes the build time into the config",
+    )  # fmt: skip
     if engine >= 23:
         assert rebuilt["Id"] == image_attrs["Id"], "same layers, but another image id"

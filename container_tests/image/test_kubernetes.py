@@ -1,0 +1,95 @@
+"""Kubernetes manifests and compose file agree with the image they deploy
+(``[tool.container-tests.deployment]``).
+
+A port, UID, probe path or limit changed on one side only fails here, and the message names
+both sides.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from docker.utils import parse_bytes
+
+from container_tests.containers import ServiceContainer
+from container_tests.deployment_files import k8s_bytes
+from container_tests.expectations import Expectations
+
+pytestmark = pytest.mark.section("deployment")
+
+
+def _image_uid(image_attrs: dict) -> int:
+    return int(image_attrs["Config"]["User"].split(":")[0])
+
+
+def _image_port(image_attrs: dict) -> int:
+    (exposed,) = image_attrs["Config"]["ExposedPorts"]
+    return int(exposed.split("/")[0])
+
+
+def test_k8s_container_port_is_the_exposed_port(
+    app_container: dict[str, Any], image_attrs: dict
+) -> None:
+    ports = [p["containerPort"] for p in app_container["ports"]]
+    assert ports == [_image_port(image_attrs)], (
+        f"the Deployment containerPort {ports} != the image's EXPOSE {_image_port(image_attrs)}"
+    )
+
+
+def test_k8s_runs_as_the_image_user(
+    pod: dict[str, Any], app_container: dict[str, Any], image_attrs: dict
+) -> None:
+    uid = _image_uid(image_attrs)
+    for where, context in (
+        ("pod", pod["securityContext"]),
+        ("container", app_container["securityContext"]),
+    ):
+        assert context["runAsNonRoot"] is True, f"{where} securityContext lacks runAsNonRoot"
+        assert context["runAsUser"] == uid, (
+            f"the Deployment {where} runAsUser {context['runAsUser']} != the image's USER {uid}"
+        )
+
+
+def test_k8s_probes_use_the_health_path_the_image_answers(
+    app_container: dict[str, Any], service: ServiceContainer, expect: Expectations
+) -> None:
+    for probe in ("readinessProbe", "livenessProbe"):
+        path = app_container[probe]["httpGet"]["path"]
+        assert path == expect.health_path, (
+            f"the Deployment {probe} path {path} != the suite's health path {expect.health_path}"
+        )
+        response = service.get(path)
+        assert response.status_code == 200, f"{probe} path {path} answers {response.status_code}"
+
+
+def test_k8s_security_context_is_hardened(
+    app_container: dict[str, Any], pod: dict[str, Any]
+) -> None:
+    context = app_container["securityContext"]
+    assert context["readOnlyRootFilesystem"] is True
+    assert context["allowPrivilegeEscalation"] is False
+    assert context["capabilities"]["drop"] == ["ALL"]
+    assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+
+
+def test_k8s_memory_limit_is_the_one_the_suite_tests_under(
+    app_container: dict[str, Any], expect: Expectations
+) -> None:
+    limit = app_container["resources"]["limits"]["memory"]
+    assert k8s_bytes(limit) == parse_bytes(expect.memory_limit), (
+        f"the Deployment memory limit {limit} ({k8s_bytes(limit)} bytes) != the suite's "
+        f"memory-limit {expect.memory_limit} ({parse_bytes(expect.memory_limit)} bytes, as "
+        "docker reads it)"
+    )
+
+
+def test_compose_publishes_the_exposed_port_on_loopback(
+    compose_app: dict[str, Any], image_attrs: dict
+) -> None:
+    (mapping,) = compose_app["ports"]
+    host_ip, _, container_port = str(mapping).rpartition(":")
+    assert host_ip.startswith("127.0.0.1"), f"compose publishes beyond loopback: {mapping}"
+    assert int(container_port) == _image_port(image_attrs), (
+        f"compose maps to {container_port}, the image EXPOSEs {_image_port(image_attrs)}"
+    )

@@ -1,0 +1,168 @@
+"""This service's settings: ENV picks the profile, a bad ENV stops it cleanly, and the files
+that deploy it set only what it reads."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import docker
+import pytest
+from testcontainers.core.labels import create_labels
+from testcontainers.core.network import Network
+
+from container_tests.containers import ServiceContainer, running_service
+from container_tests.deployment_files import k8s_bytes
+from container_tests.expectations import Expectations
+
+PUBLIC_API = "https://collectionapi.metmuseum.org"
+
+
+# Listens where the public API would, logs each connection and whether its TLS ClientHello names
+# the public API's host (SNI). Runs as root in its own container, to bind port 443.
+TLS_LISTENER = """
+import socket
+server = socket.create_server(("", 443))
+while True:
+    connection, _ = server.accept()
+    hello = connection.recv(4096)
+    print("connection sni=" + str(PUBLIC_HOST.encode() in hello), flush=True)
+    connection.close()
+"""
+
+
+def test_env_prod_calls_the_public_upstream(image: str) -> None:
+    # On an internal network (no way out) a listener answers to the public API's host name;
+    # the app with ENV=prod and nothing else set must connect there, naming that host in TLS.
+    host = PUBLIC_API.removeprefix("https://")
+    code = f"PUBLIC_HOST = {host!r}\n{TLS_LISTENER}"
+    network = Network(docker_network_kw={"internal": True})
+    listener = (
+        ServiceContainer(image, entrypoint=["python", "-c", code], user="0:0")
+        .with_network(network)
+        .with_network_aliases(host)
+    )
+    app = ServiceContainer(image).with_env("ENV", "prod").with_network(network)
+    request = (
+        "import time, urllib.request, urllib.error\n"
+        "for _ in range(100):\n"
+        "    try:\n"
+        "        urllib.request.urlopen('http://127.0.0.1:8000/api/search?title=x', timeout=30)\n"
+        "    except urllib.error.HTTPError as answer:\n"
+        "        print(answer.code); break\n"
+        "    except OSError:\n"
+        "        time.sleep(0.1)\n"
+    )
+    with network, listener, app:
+        status = app.python(request)[1]
+        time.sleep(0.2)
+        heard = listener.logs_text()
+        logs = app.logs_text()
+    assert "connection sni=True" in heard, (
+        f"with ENV=prod the app did not connect to {host} (the listener heard {heard!r}; "
+        f"the app answered {status!r}):\n{logs[-1500:]}"
+    )
+
+
+def test_unknown_env_stops_the_container_with_a_clear_message(
+    docker_client: docker.DockerClient, image: str
+) -> None:
+    container = docker_client.containers.run(
+        image, environment={"ENV": "staging"}, detach=True, labels=create_labels(image, None)
+    )
+    try:
+        exit_code = container.wait(timeout=30)["StatusCode"]
+        logs = container.logs().decode()
+    finally:
+        container.remove(force=True)
+    assert exit_code == 2, f"expected exit code 2 for a bad ENV, got {exit_code}: {logs}"
+    assert "ENV='staging' is not a known environment" in logs, logs
+    assert "Traceback" not in logs, f"a settings error must not print a traceback:\n{logs}"
+
+
+@pytest.fixture(scope="module")
+def settings_the_app_reads(service: ServiceContainer) -> set[str]:
+    """Environment variables the image's own settings class reads."""
+    probe = (
+        "import json; from app.settings import Settings; "
+        "print(json.dumps(list(Settings.model_fields)))"
+    )
+    code, output = service.python(probe)
+    assert code == 0, output
+    return {name.upper() for name in json.loads(output)}
+
+
+@pytest.mark.section("deployment")
+def test_the_image_serves_as_the_manifest_runs_it(
+    image: str,
+    app_container: dict[str, Any],
+    manifests: dict[str, dict[str, Any]],
+    expect: Expectations,
+) -> None:
+    context = app_container["securityContext"]
+    env = dict(manifests["ConfigMap"]["data"])
+    with running_service(
+        image,
+        env=env,
+        user=f"{context['runAsUser']}:{context['runAsGroup']}",
+        read_only=context["readOnlyRootFilesystem"],
+        cap_drop=context["capabilities"]["drop"],
+        security_opt=["no-new-privileges"] if not context["allowPrivilegeEscalation"] else [],
+        mem_limit=k8s_bytes(app_container["resources"]["limits"]["memory"]),
+    ) as (container, _):
+        # Serving under these settings is what the start-up wait proved; what remains is that
+        # the process took the ConfigMap: the settings it resolves, read in the container.
+        code, resolved = container.python(
+            "import json; from app.settings import get_settings; s = get_settings(); "
+            "print(json.dumps({'ENV': s.env, 'MET_API_URL': str(s.met_api_url).rstrip('/'), "
+            "'UPSTREAM_TIMEOUT': s.upstream_timeout, 'UPSTREAM_CONNECT_TIMEOUT': "
+            "s.upstream_connect_timeout, 'LOG_LEVEL': s.log_level}))"
+        )
+        docs = container.get("/docs")  # static assets and templates under a read-only root
+    assert code == 0, resolved
+    wanted = {key: str(value) for key, value in env.items()}
+    got = {key: str(value) for key, value in json.loads(resolved).items() if key in wanted}
+    got = {k: v.removesuffix(".0") if k.startswith("UPSTREAM") else v for k, v in got.items()}
+    assert got == wanted, f"under the manifest the app resolved {got}, the ConfigMap sets {wanted}"
+    assert docs.status_code == 200, f"/docs answers {docs.status_code} under the manifest"
+
+
+@pytest.mark.section("deployment")
+def test_k8s_grace_period_exceeds_the_drain_time(
+    pod: dict[str, Any], service: ServiceContainer
+) -> None:
+    # What `python -m app` hands the server, read by running its main() with uvicorn.run
+    # replaced: the drain time the server actually gets, not a constant beside it.
+    probe = (
+        "import app.__main__ as entry; seen = {}; "
+        "entry.uvicorn.run = lambda target, **kw: seen.update(kw); entry.main(); "
+        "print(seen['timeout_graceful_shutdown'])"
+    )
+    code, output = service.python(probe)
+    assert code == 0, output
+    drain = float(output.splitlines()[-1])
+    grace = pod["terminationGracePeriodSeconds"]
+    assert grace > drain, (
+        f"terminationGracePeriodSeconds {grace} must exceed the app's drain time {drain} s"
+    )
+
+
+@pytest.mark.section("deployment")
+def test_configmap_sets_only_variables_the_app_reads(
+    manifests: dict[str, dict[str, Any]], settings_the_app_reads: set[str]
+) -> None:
+    unknown = sorted(set(manifests["ConfigMap"]["data"]) - settings_the_app_reads)
+    assert not unknown, (
+        f"the ConfigMap sets {unknown}, which the image's settings do not read "
+        f"({sorted(settings_the_app_reads)})"
+    )
+    assert manifests["ConfigMap"]["data"]["ENV"] == "prod", "the cluster must run the prod profile"
+
+
+@pytest.mark.section("deployment")
+def test_compose_sets_only_variables_the_app_reads(
+    compose_app: dict[str, Any], settings_the_app_reads: set[str]
+) -> None:
+    unknown = sorted(set(compose_app["environment"]) - settings_the_app_reads)
+    assert not unknown, f"compose sets {unknown}, which the image's settings do not read"

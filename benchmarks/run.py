@@ -42,7 +42,7 @@ CHART = ROOT / "benchmarks" / "results.png"
 FLAVOUR_RESULTS = ROOT / "benchmarks" / "flavours.json"
 OURS_TAG = "modern-ml-microservices-app:bench"
 BASELINE_TAG = "modern-ml-microservices-baseline:bench"
-PYTHON_UV_TAG = "modern-ml-microservices/python-uv:bench"
+BASELINE_FLAVOUR = "slim"  # its builder base holds Debian's Python 3.13
 README_START, README_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
 
 
@@ -84,7 +84,7 @@ class Builds:
     """Cold and warm builds of both designs from copies of the checkout."""
 
     def __init__(self, docker_cli: str, workdir: Path) -> None:
-        """Prepares the copies and the baseline's Python + uv base image."""
+        """Prepares the copies of both designs (the baseline's files over a copy of ours)."""
         self.docker = docker_cli
         self.ours = copy_tree(workdir / "ours")
         self.baseline = copy_tree(workdir / "baseline")
@@ -92,18 +92,6 @@ class Builds:
             shutil.copy2(BASELINE / name, self.baseline / name)
         shutil.copy2(BASELINE / "dockerignore", self.baseline / ".dockerignore")
         self.env = {**os.environ, "DOCKER_BUILDKIT": "1", "DOCKER": docker_cli}
-        bases = dict(
-            line.split("=", 1)
-            for line in output([ROOT / "deployment" / "base-images.sh", "slim"]).splitlines()
-        )
-        python_uv = f"FROM {bases['UV_IMAGE']} AS uv\nFROM {bases['BUILDER_IMAGE']}\n"
-        python_uv += "COPY --from=uv /uv /usr/local/bin/uv\n"
-        subprocess.run(
-            [docker_cli, "build", "-q", "-t", PYTHON_UV_TAG, "-"],
-            input=python_uv, text=True, env=self.env, check=True, capture_output=True,
-        )  # fmt: skip
-        secret = os.environ.get("SSL_CERT_FILE")
-        self.secret = ["--secret", f"id=ca_bundle,src={secret}"] if secret else []
 
     def prune(self) -> None:
         """Drops all BuildKit cache: the next build is cold."""
@@ -115,20 +103,12 @@ class Builds:
         return run([self.ours / "deployment" / "build-image.sh", tag], env=env)
 
     def build_baseline(self) -> float:
-        """Builds the baseline from its fixture, removing the image it replaces (no dangling)."""
-        client = docker.from_env()
-        try:
-            previous = client.images.get(BASELINE_TAG).id
-        except docker.errors.ImageNotFound:
-            previous = None
-        seconds = run(
-            [self.docker, "build", "-t", BASELINE_TAG, "--build-arg", f"BASE_IMAGE={PYTHON_UV_TAG}",
-             *self.secret, "."],
-            cwd=self.baseline, env=self.env,
-        )  # fmt: skip
-        if previous and previous != client.images.get(BASELINE_TAG).id:
-            client.images.remove(previous, force=True)
-        return seconds
+        """Builds the baseline through the same build entry, on the slim flavour's bases.
+
+        Its base is the slim builder image: Debian's Python 3.13, as the original's public base.
+        """
+        env = {**self.env, "BASE_FLAVOUR": BASELINE_FLAVOUR}
+        return run([self.baseline / "deployment" / "build-image.sh", BASELINE_TAG], env=env)
 
 
 def startup_and_memory(image: str, starts: int) -> tuple[float, list[float], float]:
@@ -262,7 +242,7 @@ def measure(args: argparse.Namespace) -> dict:
                 gate["cold_s"],
                 gate["warm_s"],
             )
-        for tag in (OURS_TAG, BASELINE_TAG, PYTHON_UV_TAG):
+        for tag in (OURS_TAG, BASELINE_TAG):
             client.images.remove(tag, force=True)
     results.update(rows)
     results["concurrency"] = args.concurrency
@@ -326,7 +306,7 @@ def flavours(args: argparse.Namespace) -> dict:
                 "startup_s": round(median, 3),
                 "startup_samples": [round(x, 3) for x in samples],
             }
-        for tag in (*images.values(), PYTHON_UV_TAG):
+        for tag in images.values():
             client.images.remove(tag, force=True)
     for name in FLAVOURS:
         rows[name]["startup_vs_baseline"] = round(

@@ -51,6 +51,7 @@ class DevOnly:
 
     modules: list[str]
     not_installed: list[str]
+    groups: int  # requirements in the lock's dependency groups
 
 
 def dev_only(lock: Path) -> DevOnly:
@@ -69,4 +70,4 @@ def dev_only(lock: Path) -> DevOnly:
             not_installed.append(distribution)
         else:
             modules |= {m for m in found if m.isidentifier()} - runtime_modules
-    return DevOnly(sorted(modules), not_installed)
+    return DevOnly(sorted(modules), not_installed, len(groups))

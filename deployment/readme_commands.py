@@ -75,6 +75,7 @@ COMMANDS: dict[str, Command] = {
         "run", timeout_s=600
     ),
     "uv run --group bench python benchmarks/run.py --flavours": Command("run", timeout_s=900),
+    "uv run python benchmarks/verdict.py": Command("run", timeout_s=900),
     "uv run python -m app": Command("serve", probe=HEALTH, timeout_s=60),
     "ENV=prod PORT=8080 uv run python -m app": Command(
         "serve", probe="http://127.0.0.1:8080/health", timeout_s=60

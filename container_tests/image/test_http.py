@@ -6,6 +6,7 @@ starts containers, in containers.py, not a property of the image tested here.)""
 
 from __future__ import annotations
 
+import pytest
 from testcontainers.core.wait_strategies import HealthcheckWaitStrategy
 
 from container_tests.containers import ServiceContainer
@@ -50,14 +51,12 @@ def test_service_listens_on_the_exposed_port_inside_the_container(
 
 def test_container_becomes_healthy(image: str) -> None:
     # The image's own HEALTHCHECK command, run every second instead of every 10 s.
-    container = ServiceContainer(image, healthcheck={"interval": 1_000_000_000}).waiting_for(
-        HealthcheckWaitStrategy().with_startup_timeout(30)
-    )
-    try:
-        with container:
-            pass
-    except (RuntimeError, TimeoutError) as exc:
-        raise AssertionError(
-            f"the container did not turn healthy: its HEALTHCHECK command failed ({exc})"
-            f"\n{container.logs_text()[-2000:]}"
-        ) from None
+    strategy = HealthcheckWaitStrategy().with_startup_timeout(30)
+    with ServiceContainer(image, healthcheck={"interval": 1_000_000_000}) as container:
+        try:
+            strategy.wait_until_ready(container)
+        except (RuntimeError, TimeoutError) as exc:
+            pytest.fail(
+                f"the container did not turn healthy ({exc}): the image has no HEALTHCHECK, or "
+                f"its command failed\n{container.logs_text()[-2000:]}"
+            )

@@ -20,12 +20,15 @@ pytestmark = pytest.mark.section("deployment")
 
 
 def _image_uid(image_attrs: dict) -> int:
-    return int(image_attrs["Config"]["User"].split(":")[0])
+    user = (image_attrs["Config"].get("User") or "").split(":")[0]
+    assert user.isdigit(), f"the image's USER is {user!r}, not a numeric UID to compare with"
+    return int(user)
 
 
 def _image_port(image_attrs: dict) -> int:
-    (exposed,) = image_attrs["Config"]["ExposedPorts"]
-    return int(exposed.split("/")[0])
+    exposed = list(image_attrs["Config"].get("ExposedPorts") or {})
+    assert len(exposed) == 1, f"the image EXPOSEs {exposed}, not one port to compare with"
+    return int(exposed[0].split("/")[0])
 
 
 def test_k8s_container_port_is_the_exposed_port(

@@ -1,0 +1,249 @@
+"""The generic image checks' verdict on both designs, check by check.
+
+Runs the generic layer of the container suite (``container_tests/image``) with this project's
+table against two images, each built by ``deployment/build-image.sh`` on the slim bases from a
+copy of its own tree (so the checks that read a checkout read that design's Dockerfile and
+.dockerignore):
+
+- ours: this checkout's tracked files;
+- the original single-stage design: the same files with ``benchmarks/baseline/`` laid over them.
+
+Nobody tuned the suite for the original design, so it shows whether the checks are generic: it
+must fail exactly on the faults that design has, listed in ``BASELINE_FAULTS`` by reading its
+Dockerfile, and ours must pass every check. The run exits 1 otherwise, naming each difference.
+Writes ``benchmarks/verdict.json`` and the side-by-side table in README.md (between its
+``verdict`` markers).
+
+Usage: ``uv run python benchmarks/verdict.py``
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.run import BASELINE, BASELINE_FLAVOUR, copy_tree, log, output  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "verdict.json"
+README = ROOT / "README.md"
+README_START, README_END = "<!-- verdict:start -->", "<!-- verdict:end -->"
+
+# The faults of the original design (benchmarks/baseline/Dockerfile and its .dockerignore), as
+# a reader of those two files finds them, and the generic check that must catch each.
+# fmt: off
+BASELINE_FAULTS = {
+    "test_context_holds_only_the_allowed_top_level_entries":
+        "a deny-list .dockerignore sends tests, docs, CI files, ... to the daemon",
+    "test_context_holds_no_excluded_path":
+        "the deny-list misses unit_tests, container_tests, Dockerfile, .ci, ...",
+    "test_workdir_holds_only_the_app_and_the_venv": "COPY . /app copies the whole context",
+    "test_image_holds_no_excluded_file": "uv stays in the image",
+    "test_image_has_no_compiler_or_package_manager":
+        "one stage: the builder base's shell, dpkg, plus uv",
+    "test_the_app_imports_as_the_runtime_user": "no USER: the app runs as root",
+    "test_no_setuid_or_setgid_files": "the builder base keeps its setuid programs",
+    "test_only_sticky_directories_are_world_writable":
+        "uv's cache stays in /root/.cache/uv, its lock files world-writable",
+    "test_app_and_venv_belong_to_root_and_are_read_only_for_the_service_user":
+        "the venv's .lock is world-writable",
+    "test_app_bytecode_was_compiled_in_the_build":
+        "only the venv is compiled (UV_COMPILE_BYTECODE), not app/",
+    "test_stdlib_is_compiled_to_bytecode_that_matches_its_sources":
+        "half the stdlib has no bytecode: compiled at run time, into the container",
+    "test_image_runs_as_the_numeric_non_root_user": "no USER: root",
+    "test_image_exposes_exactly_the_service_port": "no EXPOSE",
+    "test_image_has_an_exec_form_healthcheck_on_the_health_path": "no HEALTHCHECK",
+    "test_container_becomes_healthy": "no HEALTHCHECK",
+    "test_image_starts_the_app_whatever_its_base_sets":
+        "CMD fastapi run (the fastapi-cli wrapper), not the table's command",
+    "test_image_labels_name_its_base": "no labels",
+    "test_image_carries_oci_labels": "no labels",
+    "test_image_environment_keeps_bytecode_and_output_as_built":
+        "no PYTHONDONTWRITEBYTECODE, no PYTHONUNBUFFERED",
+    "test_image_size_is_within_the_budget_of_its_base":
+        "the builder base, uv, the context and fastapi[standard] all ship",
+    "test_bytes_added_on_top_of_the_base_are_within_budget":
+        "uv, the whole context, uv's cache and fastapi[standard] on top of the base",
+    "test_changing_only_app_code_reuses_the_dependency_layer":
+        "COPY . before uv sync: an app edit re-syncs every dependency",
+    "test_a_rebuild_from_an_empty_cache_gives_the_same_layers":
+        "file dates of the build time: no two builds alike",
+    "test_server_runs_as_the_image_user_without_capabilities_by_default":
+        "root, with Docker's default capabilities",
+    "test_sbom_names_the_base_and_its_debian_packages":
+        "no base labels, so the SBOM cannot name the base",
+    "test_every_python_dependency_has_an_allowed_licence":
+        "fastapi[standard] brings Jinja2 and protobuf, whose metadata name no SPDX licence",
+    "test_k8s_container_port_is_the_exposed_port": "no EXPOSE to match the manifest's port",
+    "test_k8s_runs_as_the_image_user": "root, while the manifest says 65532",
+    "test_compose_publishes_the_exposed_port_on_loopback": "no EXPOSE to match compose's port",
+}
+# fmt: on
+
+
+@dataclass(frozen=True)
+class Check:
+    """One test's outcome: passed, failed or errored, with the first line of why."""
+
+    module: str
+    name: str
+    outcome: str
+    why: str = ""  # the failure's first line
+    message: str = ""  # and its first lines, for the JSON record
+
+
+def results(junit: Path) -> list[Check]:
+    """Every test case of a JUnit XML file."""
+    checks = []
+    root = ET.parse(junit).getroot()  # noqa: S314 - our own pytest's output
+    for case in root.iter("testcase"):
+        module = case.get("classname", "").rsplit(".", 1)[-1]
+        outcome, why, message = "passed", "", ""
+        for tag in ("failure", "error", "skipped"):
+            if (found := case.find(tag)) is not None:
+                outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}[tag]
+                lines = (found.get("message") or found.text or "").strip().splitlines()
+                why, message = (lines or [""])[0], "\n".join(lines[:12])
+                break
+        checks.append(Check(module, case.get("name", ""), outcome, why, message))
+    return checks
+
+
+def design_tree(destination: Path, baseline: bool) -> Path:
+    """A committed copy of one design's tree."""
+    tree = copy_tree(destination)
+    if baseline:
+        for name in ("Dockerfile", "pyproject.toml", "uv.lock"):
+            (tree / name).write_bytes((BASELINE / name).read_bytes())
+        (tree / ".dockerignore").write_bytes((BASELINE / "dockerignore").read_bytes())
+    identity = ["-c", "user.name=verdict", "-c", "user.email=verdict@localhost"]
+    subprocess.run(["git", "init", "-q"], cwd=tree, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=tree, check=True)
+    subprocess.run(["git", *identity, "commit", "-qm", "verdict copy"], cwd=tree, check=True)
+    return tree
+
+
+def run_generic_layer(tree: Path, base: str | None, work: Path) -> tuple[list[Check], float]:
+    """Runs container_tests/image in ``tree`` with this project's table and environment."""
+    junit = work / f"{tree.name}.xml"
+    env = {
+        **os.environ,
+        "CONTAINER_TESTS_CONFIG": str(ROOT / "pyproject.toml"),
+        "BASE_FLAVOUR": BASELINE_FLAVOUR,
+        "CONTAINER_FACTS": str(work / f"{tree.name}-facts.json"),
+    }
+    env.pop("APP_IMAGE", None)  # the session builds the tree's own image
+    if base:
+        env["CONTAINER_TESTS_BASE"] = base
+    started = time.perf_counter()
+    subprocess.run(
+        ["uv", "run", "--project", ROOT, "--frozen", "--quiet", "pytest", "container_tests/image",
+         "-c", ROOT / "pyproject.toml", "--rootdir", tree, "-o", "addopts=", "-p",
+         "no:cacheprovider", "-q", f"--junitxml={junit}"],
+        cwd=tree, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    if not junit.exists():
+        raise SystemExit(f"the generic layer did not run in {tree}")
+    return results(junit), seconds
+
+
+def compare(ours: list[Check], baseline: list[Check]) -> list[str]:
+    """What differs from the expected verdict.
+
+    Ours fails nothing; the baseline fails exactly ``BASELINE_FAULTS``.
+    """
+    problems = [f"ours {c.outcome}: {c.name}: {c.why}" for c in ours if c.outcome != "passed"]
+    failed = {c.name.split("[")[0] for c in baseline if c.outcome in ("failed", "error")}
+    skipped = [c.name for c in baseline if c.outcome == "skipped"]
+    problems += [
+        f"baseline: {name} passed, yet the design has that fault: {BASELINE_FAULTS[name]}"
+        for name in sorted(set(BASELINE_FAULTS) - failed)
+    ]
+    problems += [
+        f"baseline: {c.name} {c.outcome}, a fault not listed in BASELINE_FAULTS: {c.why}"
+        for c in baseline
+        if c.name.split("[")[0] in failed - set(BASELINE_FAULTS)
+    ]
+    problems += [f"baseline: {name} skipped" for name in skipped]
+    return problems
+
+
+def table(ours: list[Check], baseline: list[Check]) -> str:
+    """Markdown: one row per check, ours beside the original design, and the fault it caught.
+
+    The tests' own messages are in verdict.json.
+    """
+    theirs = {(c.module, c.name): c for c in baseline}
+    lines = ["| Check | Ours | Original design |", "| --- | --- | --- |"]
+    for check in ours:
+        other = theirs.get((check.module, check.name))
+        verdict = "not run" if other is None else other.outcome
+        if other is not None and other.outcome != "passed":
+            fault = BASELINE_FAULTS.get(other.name.split("[")[0], other.why[:100])
+            verdict = f"**{other.outcome}**: {fault}"
+        module = check.module.removeprefix("test_")
+        lines.append(f"| {module}: `{check.name}` | {check.outcome} | {verdict} |")
+    return "\n".join(lines)
+
+
+def update_readme(text: str) -> None:
+    """Replaces the verdict table in README.md between its markers."""
+    readme = README.read_text(encoding="utf-8")
+    head, rest = readme.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    README.write_text(f"{head}{README_START}\n{text}\n{README_END}{tail}", encoding="utf-8")
+
+
+def main() -> int:
+    """Builds and checks both designs, writes the verdict, exits 1 on an unexpected one."""
+    bases = dict(
+        line.split("=", 1)
+        for line in output([ROOT / "deployment" / "base-images.sh", BASELINE_FLAVOUR]).split()
+    )
+    with tempfile.TemporaryDirectory(prefix="verdict-") as tmp:
+        work = Path(tmp)
+        log("ours: the generic layer (builds the image from a copy of this checkout)")
+        ours, ours_s = run_generic_layer(design_tree(work / "ours", False), None, work)
+        log(f"ours: {sum(c.outcome == 'passed' for c in ours)} of {len(ours)} passed")
+        log("original design: the generic layer (builds it from its own tree)")
+        theirs, theirs_s = run_generic_layer(
+            design_tree(work / "original", True), bases["BUILDER_IMAGE"], work
+        )
+        passed = sum(c.outcome == "passed" for c in theirs)
+        log(f"original design: {passed} of {len(theirs)} passed")
+    problems = compare(ours, theirs)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "commit": output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).strip(),
+                "flavour": BASELINE_FLAVOUR,
+                "seconds": {"ours": round(ours_s), "original": round(theirs_s)},
+                "ours": [c.__dict__ for c in ours],
+                "original": [c.__dict__ for c in theirs],
+                "problems": problems,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    update_readme(table(ours, theirs))
+    for problem in problems:
+        log(f"UNEXPECTED {problem}")
+    log(f"verdict: {'as expected' if not problems else f'{len(problems)} unexpected'}; "
+        f"{RESULTS.relative_to(ROOT)} and README.md written")  # fmt: skip
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

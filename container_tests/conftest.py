@@ -108,6 +108,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ours = [item for item in items if Path(item.path).is_relative_to(Path(__file__).parent)]
     for item in ours:
         item.add_marker(pytest.mark.container)
+        # Under pytest-xdist (-n 2 --dist loadgroup) each layer runs on a worker of its own:
+        # the service layer's timed fault checks never share the CPUs with its load burst.
+        layer = "service" if Path(item.path).is_relative_to(SERVICE_LAYER) else "image"
+        item.add_marker(pytest.mark.xdist_group(layer))
     if ours:
         _deselect_not_configured(config, items)
         ours = [item for item in items if item in ours]

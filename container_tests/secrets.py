@@ -23,6 +23,13 @@ TOKENS = re.compile(
 ASSIGNMENT = re.compile(
     rb"(?i)\b(?:password|passwd|pwd|secret|api[_-]?key|token)\b\s*[:=]\s*['\"]?[^'\"\s#]{8,}"
 )
+# A literal every alternative of TOKENS contains: files holding none of them (nearly all) are
+# passed over at memory-search speed instead of through the regex, which took 8 s a session.
+NEEDLES = (
+    b"PRIVATE KEY-----", b"AKIA", b"ASIA", b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_",
+    b"github_pat_", b"glpat-", b"pypi-AgE", b"xoxb-", b"xoxa-", b"xoxp-", b"xoxr-", b"xoxs-",
+    b"AIza",
+)  # fmt: skip
 CONFIG_SUFFIXES = (
     ".env", ".ini", ".cfg", ".conf", ".toml", ".yaml", ".yml", ".json", ".properties",
 )  # fmt: skip
@@ -36,7 +43,9 @@ def is_config_like(path: str) -> bool:
 
 def find_secrets(path: str, data: bytes) -> list[str]:
     """The kinds of secret found in ``data`` (the content of ``path``), without their values."""
-    kinds = {match.lastgroup or "token" for match in TOKENS.finditer(data)}
+    kinds = set()
+    if any(needle in data for needle in NEEDLES):
+        kinds = {match.lastgroup or "token" for match in TOKENS.finditer(data)}
     if is_config_like(path) and ASSIGNMENT.search(data):
         kinds.add("password_assignment")
     return sorted(kinds)

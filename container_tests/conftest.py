@@ -28,11 +28,12 @@ from typing import Any, get_args
 import docker
 import pytest
 from docker.errors import DockerException, ImageNotFound
+from filelock import FileLock
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.remote.webdriver import WebDriver
 from testcontainers.core.labels import LABEL_SESSION_ID, SESSION_ID, create_labels
 
-from container_tests import browser, deployment_files
+from container_tests import browser, deployment_files, workers
 from container_tests.containers import STOPPED_LOGS, ServiceContainer, running_service
 from container_tests.expectations import (
     ROOT,
@@ -73,6 +74,7 @@ def _engine_problem() -> str | None:
 
 NO_ENGINE = pytest.StashKey[str]()
 NOT_CONFIGURED = pytest.StashKey[dict[str, list[str]]]()
+WORKER_FACTS = pytest.StashKey[Facts]()  # the controller's merge of its workers' facts
 SERVICE_LAYER = Path(__file__).parent / "service"
 
 
@@ -108,10 +110,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ours = [item for item in items if Path(item.path).is_relative_to(Path(__file__).parent)]
     for item in ours:
         item.add_marker(pytest.mark.container)
-        # Under pytest-xdist (-n 2 --dist loadgroup) each layer runs on a worker of its own:
-        # the service layer's timed fault checks never share the CPUs with its load burst.
-        layer = "service" if Path(item.path).is_relative_to(SERVICE_LAYER) else "image"
-        item.add_marker(pytest.mark.xdist_group(layer))
     if ours:
         _deselect_not_configured(config, items)
         ours = [item for item in items if item in ours]
@@ -127,6 +125,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         "(it sets up and starts an engine) or start dockerd, or set CONTAINER_TESTS_ALLOW_SKIP=1"
     )
     items[:] = [item for item in items if item not in ours]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist, prepares the controller to share one image and gather its workers' facts."""
+    if workers.is_controller(config):
+        workers.make_shared_folder()
+        config.stash[WORKER_FACTS] = Facts()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> workers.LayerScheduling:
+    """Hands each layer of this suite to one worker whole (the controller)."""
+    return workers.LayerScheduling(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """Takes what a finished xdist worker measured and noted (the controller)."""
+    config: pytest.Config = node.config  # type: ignore[attr-defined]
+    sent = workers.received(node)
+    if "facts" in sent:
+        config.stash[WORKER_FACTS].merge(sent["facts"])
+    for section, nodeids in sent.get("not_configured", {}).items():
+        known = config.stash.setdefault(NOT_CONFIGURED, {}).setdefault(section, [])
+        known.extend(n for n in nodeids if n not in known)
+    if sent.get("no_engine"):
+        config.stash[NO_ENGINE] = sent["no_engine"]
 
 
 @pytest.hookimpl(trylast=True)
@@ -145,8 +170,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Fails a session whose container tests could not run."""
-    if session.config.stash.get(NO_ENGINE, None) and session.exitstatus in (0, 5):
+    """Fails a session whose container tests could not run. Under xdist, a worker sends its
+    notes to the controller, and the controller writes the facts and removes the shared image."""
+    config = session.config
+    if workers.is_worker(config):
+        workers.send(config, "not_configured", config.stash.get(NOT_CONFIGURED, {}))
+        workers.send(config, "no_engine", config.stash.get(NO_ENGINE, ""))
+    if workers.is_controller(config):
+        if config.stash[WORKER_FACTS].figures or config.stash[WORKER_FACTS].details:
+            config.stash[WORKER_FACTS].write()
+        workers.remove_shared_image_and_folder()
+    if config.stash.get(NO_ENGINE, None) and session.exitstatus in (0, 5):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -203,7 +237,10 @@ def facts(request: pytest.FixtureRequest) -> Iterator[Facts]:
     """The session's measurements; written once, at the end, for the report."""
     record = Facts(not_configured=request.config.stash.get(NOT_CONFIGURED, {}))
     yield record
-    record.write()
+    if workers.is_worker(request.config):
+        workers.send(request.config, "facts", record.to_dict())  # the controller writes them
+    else:
+        record.write()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -224,9 +261,23 @@ def docker_cli() -> str:
     return found.stdout.strip()
 
 
+def _build(tag: str) -> str | None:
+    """Builds this checkout as ``tag``; returns None, or why the build failed."""
+    build = subprocess.run(
+        [ROOT / "deployment" / "build-image.sh", tag], capture_output=True, text=True, check=False
+    )
+    if build.returncode == 0:
+        return None
+    return (
+        f"building the image failed (exit {build.returncode}):\n{build.stdout[-3000:]}\n"
+        + (build.stderr[-5000:])
+    )
+
+
 @pytest.fixture(scope="session")
 def image(docker_client: docker.DockerClient) -> Iterator[str]:
-    """The tag of the image under test: ``APP_IMAGE``, or a fresh build of this checkout."""
+    """The tag of the image under test: ``APP_IMAGE``, or a fresh build of this checkout (under
+    xdist, one build for all workers)."""
     if tag := os.environ.get("APP_IMAGE"):
         try:
             docker_client.images.get(tag)
@@ -234,19 +285,23 @@ def image(docker_client: docker.DockerClient) -> Iterator[str]:
             pytest.fail(f"APP_IMAGE={tag} does not exist in the local engine", pytrace=False)
         yield tag
         return
+    if shared := workers.shared_folder():
+        with FileLock(shared / "image.lock"):
+            tag_file, failed_file = shared / "image-tag", shared / "image-failed"
+            if failed_file.exists():
+                pytest.exit(failed_file.read_text(), returncode=1)
+            if not tag_file.exists():
+                tag = f"modern-ml-microservices-app:pytest-{uuid.uuid4().hex[:8]}"
+                if failure := _build(tag):
+                    failed_file.write_text(failure)
+                    pytest.exit(failure, returncode=1)
+                tag_file.write_text(tag)
+        yield tag_file.read_text()
+        _remove_leftovers(docker_client)  # the controller removes the image after every worker
+        return
     tag = f"modern-ml-microservices-app:pytest-{uuid.uuid4().hex[:8]}"
-    build = subprocess.run(
-        [ROOT / "deployment" / "build-image.sh", tag],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if build.returncode != 0:  # nothing here can pass without the image: stop the session
-        pytest.exit(
-            f"building the image failed (exit {build.returncode}):\n{build.stdout[-3000:]}"
-            f"\n{build.stderr[-5000:]}",
-            returncode=1,
-        )
+    if failure := _build(tag):  # nothing here can pass without the image: stop the session
+        pytest.exit(failure, returncode=1)
     yield tag
     _remove_leftovers(docker_client)  # a leftover container would keep the image alive
     docker_client.images.remove(tag, force=True)

@@ -11,6 +11,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,19 +68,34 @@ class Facts:
         assert isinstance(rows, list), f"{name} is not a list of rows"
         rows.append(row)
 
+    def merge(self, other: dict[str, Any]) -> None:
+        """Adds a record another process wrote (``to_dict``): an xdist worker's.
+
+        Raises:
+            ValueError: a figure or detail both records hold (measured twice).
+        """
+        for name, figure in other.get("figures", {}).items():
+            self.figure(name, **figure)
+        for name, value in other.get("details", {}).items():
+            if isinstance(value, list) and isinstance(self.details.get(name), list):
+                self.details[name].extend(value)  # type: ignore[attr-defined]
+            else:
+                self.detail(name, value)
+        for section, nodeids in other.get("not_configured", {}).items():
+            known = self.not_configured.setdefault(section, [])
+            known.extend(n for n in nodeids if n not in known)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as plain data: ``figures`` (value, unit, budget, detail), ``details``."""
+        return {
+            "figures": {name: asdict(figure) for name, figure in self.figures.items()},
+            "details": self.details,
+            "not_configured": self.not_configured,
+        }
+
     def to_json(self) -> str:
-        """The record as JSON: ``figures`` (value, unit, budget, detail), ``details``."""
-        return (
-            json.dumps(
-                {
-                    "figures": {name: asdict(figure) for name, figure in self.figures.items()},
-                    "details": self.details,
-                    "not_configured": self.not_configured,
-                },
-                indent=2,
-            )
-            + "\n"
-        )
+        """The record as JSON (``to_dict``)."""
+        return json.dumps(self.to_dict(), indent=2) + "\n"
 
     def write(self) -> Path:
         """Writes the record once, where the report reads it; returns the path."""

@@ -124,3 +124,18 @@ def test_the_report_shows_a_figure_beside_its_budget() -> None:
     assert over == ("image_mb", "99.0 MB   (budget 98 MB: OVER)")
     unmeasured = figure_row("reproducible_image_id", {"value": None, "budget": None})
     assert unmeasured[1] == "not measured on this engine"
+
+
+def test_the_facts_of_two_workers_merge_into_one_record() -> None:
+    image, service = Facts(), Facts()
+    image.figure("image_mb", 95.3, "MB", budget=98)
+    service.figure("drain_s", 0.4, "s", budget=10)
+    service.append("fault_matrix", {"case": "boom"})
+    image.append("fault_matrix", {"case": "slow"})
+    merged = Facts()
+    merged.merge(image.to_dict())
+    merged.merge(service.to_dict())
+    assert set(merged.figures) == {"image_mb", "drain_s"}
+    assert merged.details["fault_matrix"] == [{"case": "slow"}, {"case": "boom"}]
+    with pytest.raises(ValueError, match="already recorded"):
+        merged.merge(image.to_dict())  # the same figure measured by two workers

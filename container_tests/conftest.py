@@ -34,6 +34,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from testcontainers.core.labels import LABEL_SESSION_ID, SESSION_ID, create_labels
 
 from container_tests import browser, deployment_files, workers
+from container_tests.builds import FLAVOUR_LABEL
 from container_tests.containers import STOPPED_LOGS, ServiceContainer, running_service
 from container_tests.expectations import (
     ROOT,
@@ -46,8 +47,6 @@ from container_tests.expectations import (
 )
 from container_tests.facts import Facts
 from container_tests.filesystem import ImageFilesystem, LayerReport, analyze_layers
-
-FLAVOUR_LABEL = "org.modern-ml-microservices.base-flavour"
 
 
 def _engine_problem() -> str | None:
@@ -406,8 +405,8 @@ def compose_app(expect: Expectations) -> dict[str, Any]:
     return deployment_files.compose_service(expect.deployment)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def service(image: str) -> Iterator[ServiceContainer]:
-    """The image running with its defaults, shared by the tests of one module."""
+    """The image running with its defaults, shared by the tests that only read from it."""
     with running_service(image) as (container, _):
         yield container

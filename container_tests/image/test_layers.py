@@ -10,6 +10,7 @@ from pathlib import Path
 
 import docker
 
+from container_tests.builds import ColdRebuild
 from container_tests.expectations import ROOT, Expectations
 from container_tests.facts import Facts
 from container_tests.filesystem import LayerReport
@@ -58,8 +59,13 @@ def test_wasted_bytes_are_within_budget(
 
 
 def test_changing_only_app_code_reuses_the_dependency_layer(
-    tmp_path: Path, docker_client: docker.DockerClient, image: str, base_image
+    tmp_path: Path,
+    docker_client: docker.DockerClient,
+    image: str,
+    base_image,
+    cold_rebuild: ColdRebuild,
 ) -> None:
+    cold_rebuild.wait()  # one build at a time: a build beside another has reused a layer wrongly
     for name in BUILD_INPUTS:
         source = ROOT / name
         if source.is_dir():
@@ -98,23 +104,16 @@ def test_changing_only_app_code_reuses_the_dependency_layer(
 
 
 def test_a_rebuild_from_an_empty_cache_gives_the_same_layers(
-    docker_client: docker.DockerClient, image: str, image_attrs: dict, base_image, facts: Facts
+    docker_client: docker.DockerClient, image_attrs: dict, cold_rebuild: ColdRebuild, facts: Facts
 ) -> None:
-    # Built again from this checkout without any BuildKit cache, on the same bases: every layer
-    # must be identical (same diff IDs). The image id also holds the build's own time in its
-    # config and history on engines whose BuildKit ignores SOURCE_DATE_EPOCH (before Docker 23),
-    # so it is compared only where the engine honours it.
-    tag = f"modern-ml-microservices-app:rebuild-{uuid.uuid4().hex[:8]}"
-    build = subprocess.run(
-        [ROOT / "deployment" / "build-image.sh", tag],
-        env={**os.environ, "NO_CACHE": "1", "BASE_FLAVOUR": base_image.flavour},
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert build.returncode == 0, f"the rebuild failed:\n{build.stderr[-3000:]}"
-    try:
-        rebuilt = docker_client.images.get(tag).attrs
-    finally:
-        docker_client.images.remove(tag, force=True)
+    # Built again from this checkout without any BuildKit cache, on the same bases (started in
+    # the background when the layer began, image/conftest.py): every layer must be identical
+    # (same diff IDs). The image id also holds the build's own time in its config and history
+    # on engines whose BuildKit ignores SOURCE_DATE_EPOCH (before Docker 23), so it is compared
+    # only where the engine honours it.
+    code, output = cold_rebuild.wait()
+    assert code == 0, f"the rebuild failed:\n{output}"
+    rebuilt = docker_client.images.get(cold_rebuild.tag).attrs
     ours, theirs = image_attrs["RootFS"]["Layers"], rebuilt["RootFS"]["Layers"]
     facts.figure("reproducible_layers", ours == theirs, detail="a rebuild without cache")
     assert theirs == ours, (

@@ -1,0 +1,42 @@
+"""Fixtures of the generic layer: the rebuild without cache, started in the background."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+from docker.errors import DockerException
+
+from container_tests.builds import FLAVOUR_LABEL, ColdRebuild
+from container_tests.expectations import ROOT
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cold_rebuild(docker_client: docker.DockerClient, image: str) -> Iterator[ColdRebuild]:
+    """Starts rebuilding this checkout without cache, on the image's base flavour, when the
+    layer's first check starts: its 10 s overlap the checks that wait on containers. The build
+    checks wait for it before their own build, so that no two builds run at once."""
+    labels = docker_client.images.get(image).attrs["Config"].get("Labels") or {}
+    flavour = labels.get(FLAVOUR_LABEL) or os.environ.get("BASE_FLAVOUR")
+    tag = f"modern-ml-microservices-app:rebuild-{uuid.uuid4().hex[:8]}"
+    with tempfile.NamedTemporaryFile(prefix="cold-rebuild-", suffix=".log") as log:
+        process = None
+        if flavour:
+            process = subprocess.Popen(
+                [ROOT / "deployment" / "build-image.sh", tag],
+                env={**os.environ, "NO_CACHE": "1", "BASE_FLAVOUR": flavour},
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        yield ColdRebuild(tag, process, Path(log.name))
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+    with contextlib.suppress(DockerException):  # not built, or already removed
+        docker_client.images.remove(tag, force=True)

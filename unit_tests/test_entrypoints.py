@@ -69,7 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def local_server() -> Iterator[HTTPServer]:
     server = HTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     yield server
     server.shutdown()

@@ -11,13 +11,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, HttpUrl, ValidationError
-from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    YamlConfigSettingsSource,
 )
 
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
@@ -29,26 +28,17 @@ class SettingsError(RuntimeError):
     """Raised when the settings cannot be resolved; its message is meant for a person."""
 
 
-class ProfileSource(PydanticBaseSettingsSource):
-    """Reads the section of ``profiles.yaml`` chosen by the ``ENV`` environment variable."""
+def profile_source(settings_cls: type[BaseSettings], env: str) -> PydanticBaseSettingsSource:
+    """The section of ``profiles.yaml`` named by ``env``, read by pydantic-settings.
 
-    def __init__(self, settings_cls: type[BaseSettings], env: str) -> None:
-        """Loads the profile for ``env``, failing with a clear message if it is unknown."""
-        super().__init__(settings_cls)
-        if env not in ENVIRONMENTS:
-            raise SettingsError(
-                f"ENV={env!r} is not a known environment; choose one of {', '.join(ENVIRONMENTS)}."
-            )
-        profiles = yaml.safe_load(PROFILES_FILE.read_text(encoding="utf-8")) or {}
-        self._profile: dict[str, Any] = {"env": env, **(profiles.get(env) or {})}
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        """Returns the profile's value for one field (required by the base class)."""
-        return self._profile.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        """Returns the whole profile as field values."""
-        return dict(self._profile)
+    Raises:
+        SettingsError: When ``env`` is not a known environment.
+    """
+    if env not in ENVIRONMENTS:
+        raise SettingsError(
+            f"ENV={env!r} is not a known environment; choose one of {', '.join(ENVIRONMENTS)}."
+        )
+    return YamlConfigSettingsSource(settings_cls, yaml_file=PROFILES_FILE, yaml_config_section=env)
 
 
 class Settings(BaseSettings):
@@ -75,7 +65,7 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Puts the ENV profile below environment variables and above the defaults."""
         env = str(init_settings().get("env") or os.environ.get("ENV", "dev")).strip()
-        return (init_settings, env_settings, ProfileSource(settings_cls, env))
+        return (init_settings, env_settings, profile_source(settings_cls, env))
 
     @property
     def met_api_base(self) -> str:

@@ -3,14 +3,15 @@ that deploy it set only what it reads."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import time
 from typing import Any
 
 import docker
 import pytest
 from testcontainers.core.labels import create_labels
 from testcontainers.core.network import Network
+from testcontainers.core.wait_strategies import ExecWaitStrategy, LogMessageWaitStrategy
 
 from container_tests.containers import ServiceContainer, running_service
 from container_tests.deployment_files import k8s_bytes
@@ -24,6 +25,7 @@ PUBLIC_API = "https://collectionapi.metmuseum.org"
 TLS_LISTENER = """
 import socket
 server = socket.create_server(("", 443))
+print("listening", flush=True)
 while True:
     connection, _ = server.accept()
     hello = connection.recv(4096)
@@ -32,7 +34,7 @@ while True:
 """
 
 
-def test_env_prod_calls_the_public_upstream(image: str) -> None:
+def test_env_prod_calls_the_public_upstream(image: str, expect: Expectations) -> None:
     # On an internal network (no way out) a listener answers to the public API's host name;
     # the app with ENV=prod and nothing else set must connect there, naming that host in TLS.
     host = PUBLIC_API.removeprefix("https://")
@@ -42,21 +44,27 @@ def test_env_prod_calls_the_public_upstream(image: str) -> None:
         ServiceContainer(image, entrypoint=["python", "-c", code], user="0:0")
         .with_network(network)
         .with_network_aliases(host)
+        .waiting_for(LogMessageWaitStrategy("listening").with_startup_timeout(20))
     )
-    app = ServiceContainer(image).with_env("ENV", "prod").with_network(network)
+    app = (
+        ServiceContainer(image)
+        .with_env("ENV", "prod")
+        .with_network(network)  # internal: no published port, so ready by its own healthcheck
+        .waiting_for(ExecWaitStrategy(list(expect.healthcheck_command)).with_startup_timeout(20))
+    )
     request = (
-        "import time, urllib.request, urllib.error\n"
-        "for _ in range(100):\n"
-        "    try:\n"
-        "        urllib.request.urlopen('http://127.0.0.1:8000/api/search?title=x', timeout=30)\n"
-        "    except urllib.error.HTTPError as answer:\n"
-        "        print(answer.code); break\n"
-        "    except OSError:\n"
-        "        time.sleep(0.1)\n"
+        "import urllib.request, urllib.error\n"
+        "try:\n"
+        "    urllib.request.urlopen('http://127.0.0.1:8000/api/search?title=x', timeout=30)\n"
+        "except urllib.error.HTTPError as answer:\n"
+        "    print(answer.code)\n"
     )
     with network, listener, app:
         status = app.python(request)[1]
-        time.sleep(0.2)
+        with contextlib.suppress(TimeoutError, RuntimeError):  # the assertion below names it
+            LogMessageWaitStrategy("connection sni=").with_startup_timeout(5).wait_until_ready(
+                listener
+            )
         heard = listener.logs_text()
         logs = app.logs_text()
     assert "connection sni=True" in heard, (

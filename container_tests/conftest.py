@@ -287,13 +287,15 @@ def image(docker_client: docker.DockerClient) -> Iterator[str]:
     if shared := workers.shared_folder():
         with FileLock(shared / "image.lock"):
             tag_file, failed_file = shared / "image-tag", shared / "image-failed"
+            # A worker cannot stop the session (xdist takes pytest.exit for a crash): the tests
+            # that need the image fail with the build's output, the others still run.
             if failed_file.exists():
-                pytest.exit(failed_file.read_text(), returncode=1)
+                pytest.fail(failed_file.read_text(), pytrace=False)
             if not tag_file.exists():
                 tag = f"modern-ml-microservices-app:pytest-{uuid.uuid4().hex[:8]}"
                 if failure := _build(tag):
                     failed_file.write_text(failure)
-                    pytest.exit(failure, returncode=1)
+                    pytest.fail(failure, pytrace=False)
                 tag_file.write_text(tag)
         yield tag_file.read_text()
         _remove_leftovers(docker_client)  # the controller removes the image after every worker

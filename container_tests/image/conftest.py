@@ -18,11 +18,19 @@ from container_tests.builds import FLAVOUR_LABEL, ColdRebuild
 from container_tests.expectations import ROOT
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
+def _rebuild_in_background(request: pytest.FixtureRequest) -> None:
+    """Starts ``cold_rebuild`` with the first check that uses the image (the checks of the
+    build context need none, and must run when the image does not build)."""
+    if "image" in request.fixturenames:
+        request.getfixturevalue("cold_rebuild")
+
+
+@pytest.fixture(scope="session")
 def cold_rebuild(docker_client: docker.DockerClient, image: str) -> Iterator[ColdRebuild]:
-    """Starts rebuilding this checkout without cache, on the image's base flavour, when the
-    layer's first check starts: its 10 s overlap the checks that wait on containers. The build
-    checks wait for it before their own build, so that no two builds run at once."""
+    """Starts rebuilding this checkout without cache, on the image's base flavour, with the
+    layer's first check that uses the image: its 10 s overlap the checks that wait on
+    containers. The build checks wait for it before their own build: no two builds at once."""
     labels = docker_client.images.get(image).attrs["Config"].get("Labels") or {}
     flavour = labels.get(FLAVOUR_LABEL) or os.environ.get("BASE_FLAVOUR")
     tag = f"modern-ml-microservices-app:rebuild-{uuid.uuid4().hex[:8]}"

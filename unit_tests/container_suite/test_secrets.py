@@ -4,14 +4,15 @@ import pytest
 
 from container_tests.secrets import find_secrets
 
-# One made-up token of each format (none of them valid anywhere).
+# One made-up token of each format (none of them valid anywhere), put together here so that
+# this file holds none itself: an image that ships the tests must not look as if it held keys.
 SAMPLES = {
-    "private_key": b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n",
-    "aws_access_key": b"key = AKIAABCDEFGHIJKLMNOP\n",
+    "private_key": b"-----BEGIN OPENSSH " + b"PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n",
+    "aws_access_key": b"key = AKIA" + b"ABCDEFGHIJKLMNOP\n",
     "github_token": b"ghp_" + b"a1B2" * 9,
     "gitlab_token": b"glpat-" + b"x" * 20,
     "pypi_token": b"pypi-AgE" + b"I" * 50,
-    "slack_token": b"xoxb-1234567890-abcdef",
+    "slack_token": b"xoxb" + b"-1234567890-abcdef",
     "google_api_key": b"AIza" + b"S" * 35,
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import json
@@ -9,6 +10,7 @@ import posixpath
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import docker
 
@@ -43,6 +45,22 @@ class ImageFilesystem:
     def files(self) -> Iterator[tarfile.TarInfo]:
         """The regular files."""
         return (m for m in self.members.values() if m.isfile())
+
+    def extract(self, path: str, into: Path) -> bool:
+        """Extracts ``path`` (absolute) and what is under it into ``into``, named from its last
+        component on, as ``docker cp`` lays it out; False when the image has no such path."""
+        prefix = path.strip("/")
+        parent = posixpath.dirname(prefix)
+        chosen = []
+        for name, member in self.members.items():
+            if name == prefix or name.startswith(prefix + "/"):
+                renamed = copy.copy(member)
+                renamed.name = posixpath.relpath(name, parent) if parent else name
+                chosen.append(renamed)
+        if not chosen:
+            return False
+        self._tar.extractall(into, members=chosen, filter="data")
+        return True
 
     def read(self, path: str) -> bytes:
         """The contents of a regular file."""

@@ -13,6 +13,7 @@ Usage: ``uv run python -m container_tests.sbom IMAGE [OUT]`` (default ``reports/
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import io
 import re
@@ -20,6 +21,7 @@ import sys
 import tarfile
 import tempfile
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +97,11 @@ def wheel_tags(distribution: importlib.metadata.Distribution) -> frozenset[Tag]:
     )
 
 
+# Extracts a path of the image (``/app/.venv/lib``) under a folder, as ``docker cp`` lays it
+# out (``lib/...``); False when the image has no such path.
+Extract = Callable[[str, Path], bool]
+
+
 def _archive(client: docker.DockerClient, image: str, path: str, into: Path) -> bool:
     """Extracts ``path`` of ``image`` under ``into``; False when the image has no such path."""
     container = client.containers.create(image)
@@ -110,10 +117,10 @@ def _archive(client: docker.DockerClient, image: str, path: str, into: Path) -> 
     return True
 
 
-def python_distributions(client: docker.DockerClient, image: str) -> list[PythonDistribution]:
-    """The distributions of every ``site-packages`` under ``/app/.venv`` of ``image``."""
+def python_distributions(extract: Extract) -> list[PythonDistribution]:
+    """The distributions of every ``site-packages`` under ``/app/.venv`` of the image."""
     with tempfile.TemporaryDirectory() as tmp:
-        _archive(client, image, "/app/.venv/lib", Path(tmp))
+        extract("/app/.venv/lib", Path(tmp))
         paths = [str(p) for p in Path(tmp).glob("lib/python*/site-packages")]
         return sorted(
             (
@@ -126,10 +133,10 @@ def python_distributions(client: docker.DockerClient, image: str) -> list[Python
         )
 
 
-def debian_packages(client: docker.DockerClient, image: str) -> list[DebianPackage]:
+def debian_packages(extract: Extract) -> list[DebianPackage]:
     """The installed packages of the image's Debian package database (both layouts)."""
     with tempfile.TemporaryDirectory() as tmp:
-        if not _archive(client, image, "/var/lib/dpkg", Path(tmp)):
+        if not extract("/var/lib/dpkg", Path(tmp)):
             return []
         files = [
             Path(tmp) / "dpkg" / "status",
@@ -173,8 +180,18 @@ def installed_wheel(dist: PythonDistribution, wheels: list[tuple[str, str]]) -> 
     raise LookupError(f"uv.lock pins no wheel of {dist.name} {dist.version} for {set(dist.tags)}")
 
 
-def build_bom(client: docker.DockerClient, image: str, lock: Path = ROOT / "uv.lock") -> Bom:
-    """The SBOM of ``image``: its Python distributions, its base's Debian packages, its base."""
+def build_bom(
+    client: docker.DockerClient,
+    image: str,
+    lock: Path = ROOT / "uv.lock",
+    extract: Extract | None = None,
+) -> Bom:
+    """The SBOM of ``image``: its Python distributions, its base's Debian packages, its base.
+
+    ``extract`` reads the image's files (the suite passes its export of the image, read once
+    for every check); by default they are copied out of a container of it.
+    """
+    extract = extract or functools.partial(_archive, client, image)
     labels = client.images.get(image).labels or {}
     licences = LicenseFactory()
     pinned = locked_wheels(lock)
@@ -186,7 +203,7 @@ def build_bom(client: docker.DockerClient, image: str, lock: Path = ROOT / "uv.l
         bom_ref="image",
         properties=[],
     )
-    for dist in python_distributions(client, image):
+    for dist in python_distributions(extract):
         url, digest = installed_wheel(dist, pinned.get((canonical(dist.name), dist.version), []))
         sha256 = HashType(alg=HashAlgorithm.SHA_256, content=digest)
         bom.components.add(
@@ -204,7 +221,7 @@ def build_bom(client: docker.DockerClient, image: str, lock: Path = ROOT / "uv.l
                 ],
             )
         )
-    for package in debian_packages(client, image):
+    for package in debian_packages(extract):
         bom.components.add(
             Component(
                 type=ComponentType.LIBRARY,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import tempfile
 import uuid
@@ -40,11 +41,11 @@ def cold_rebuild(docker_client: docker.DockerClient, image: str) -> Iterator[Col
             process = subprocess.Popen(
                 [ROOT / "deployment" / "build-image.sh", tag],
                 env={**os.environ, "NO_CACHE": "1", "BASE_FLAVOUR": flavour},
-                stdout=log, stderr=subprocess.STDOUT,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         yield ColdRebuild(tag, process, Path(log.name))
-        if process is not None and process.poll() is None:
-            process.kill()
+        if process is not None and process.poll() is None:  # the session ended first
+            os.killpg(process.pid, signal.SIGTERM)  # the script and its docker build client
             process.wait()
     with contextlib.suppress(DockerException):  # not built, or already removed
         docker_client.images.remove(tag, force=True)

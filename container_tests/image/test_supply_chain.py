@@ -15,6 +15,7 @@ from container_tests import sbom
 from container_tests.containers import ServiceContainer
 from container_tests.expectations import Expectations
 from container_tests.facts import Facts, report_path
+from container_tests.filesystem import ImageFilesystem
 
 # Lists (canonical name, version) of every distribution the venv's interpreter can see.
 INSTALLED = (
@@ -25,9 +26,12 @@ INSTALLED = (
 
 
 @pytest.fixture(scope="session")
-def bom(docker_client: docker.DockerClient, image: str, facts: Facts) -> dict[str, Any]:
-    """The image's SBOM, written to reports/sbom.cdx.json (validated CycloneDX 1.5)."""
-    text = sbom.to_json(sbom.build_bom(docker_client, image))
+def bom(
+    docker_client: docker.DockerClient, image: str, image_files: ImageFilesystem, facts: Facts
+) -> dict[str, Any]:
+    """The image's SBOM, written to reports/sbom.cdx.json (validated CycloneDX 1.5), from the
+    session's one export of the image."""
+    text = sbom.to_json(sbom.build_bom(docker_client, image, extract=image_files.extract))
     path = report_path("sbom.cdx.json")
     path.write_text(text, encoding="utf-8")
     document = json.loads(text)

@@ -74,6 +74,30 @@ def copy_tree(destination: Path) -> Path:
     return destination
 
 
+def baseline_tree(destination: Path) -> Path:
+    """A copy of the checkout with the original design's files laid over it.
+
+    From ``benchmarks/baseline/``: its Dockerfile, .dockerignore, project file and lock.
+    """
+    tree = copy_tree(destination)
+    for name in ("Dockerfile", "pyproject.toml", "uv.lock"):
+        shutil.copy2(BASELINE / name, tree / name)
+    shutil.copy2(BASELINE / "dockerignore", tree / ".dockerignore")
+    return tree
+
+
+def commit_tree(tree: Path) -> Path:
+    """Makes ``tree`` a git repository with one commit of all it holds.
+
+    The build labels the image with that commit, and the suite checks the label.
+    """
+    identity = ["-c", "user.name=bench", "-c", "user.email=bench@localhost"]
+    subprocess.run(["git", "init", "-q"], cwd=tree, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=tree, check=True)
+    subprocess.run(["git", *identity, "commit", "-qm", "benchmark copy"], cwd=tree, check=True)
+    return tree
+
+
 def touch_app(tree: Path) -> None:
     """Edits one file under app/, as a developer would between two builds."""
     with (tree / "app" / "routes.py").open("a", encoding="utf-8") as routes:
@@ -87,10 +111,7 @@ class Builds:
         """Prepares the copies of both designs (the baseline's files over a copy of ours)."""
         self.docker = docker_cli
         self.ours = copy_tree(workdir / "ours")
-        self.baseline = copy_tree(workdir / "baseline")
-        for name in ("Dockerfile", "pyproject.toml", "uv.lock"):
-            shutil.copy2(BASELINE / name, self.baseline / name)
-        shutil.copy2(BASELINE / "dockerignore", self.baseline / ".dockerignore")
+        self.baseline = baseline_tree(workdir / "baseline")
         self.env = {**os.environ, "DOCKER_BUILDKIT": "1", "DOCKER": docker_cli}
 
     def prune(self) -> None:
@@ -182,11 +203,7 @@ def throughput(image: str, seconds: float, concurrency: int, repeats: int) -> di
 
 def gate_times(workdir: Path, docker_cli: str, prune: Callable[[], None]) -> dict[str, float]:
     """Wall time of deployment/app-build.sh, cold (no build cache) and warm (after an edit)."""
-    tree = copy_tree(workdir / "gate")
-    identity = ["-c", "user.name=bench", "-c", "user.email=bench@localhost"]
-    subprocess.run(["git", "init", "-q"], cwd=tree, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=tree, check=True)
-    subprocess.run(["git", *identity, "commit", "-qm", "benchmark copy"], cwd=tree, check=True)
+    tree = commit_tree(copy_tree(workdir / "gate"))
     env = {**os.environ, "DOCKER": docker_cli, "REPORT_DIR": str(workdir / "gate-reports")}
     prune()
     cold = run([tree / "deployment" / "app-build.sh"], cwd=tree, env=env)

@@ -32,7 +32,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.run import BASELINE, BASELINE_FLAVOUR, copy_tree, log, output  # noqa: E402
+from benchmarks.run import (  # noqa: E402
+    BASELINE_FLAVOUR,
+    baseline_tree,
+    commit_tree,
+    copy_tree,
+    log,
+    output,
+)
 
 RESULTS = ROOT / "benchmarks" / "verdict.json"
 README = ROOT / "README.md"
@@ -121,16 +128,7 @@ def results(junit: Path) -> list[Check]:
 
 def design_tree(destination: Path, baseline: bool) -> Path:
     """A committed copy of one design's tree."""
-    tree = copy_tree(destination)
-    if baseline:
-        for name in ("Dockerfile", "pyproject.toml", "uv.lock"):
-            (tree / name).write_bytes((BASELINE / name).read_bytes())
-        (tree / ".dockerignore").write_bytes((BASELINE / "dockerignore").read_bytes())
-    identity = ["-c", "user.name=verdict", "-c", "user.email=verdict@localhost"]
-    subprocess.run(["git", "init", "-q"], cwd=tree, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=tree, check=True)
-    subprocess.run(["git", *identity, "commit", "-qm", "verdict copy"], cwd=tree, check=True)
-    return tree
+    return commit_tree(baseline_tree(destination) if baseline else copy_tree(destination))
 
 
 def run_generic_layer(tree: Path, base: str | None, work: Path) -> tuple[list[Check], float]:

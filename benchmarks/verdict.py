@@ -25,8 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +39,7 @@ from benchmarks.run import (  # noqa: E402
     log,
     output,
 )
+from deployment.junit import Case, cases  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "verdict.json"
 README = ROOT / "README.md"
@@ -98,40 +98,12 @@ BASELINE_FAULTS = {
 # fmt: on
 
 
-@dataclass(frozen=True)
-class Check:
-    """One test's outcome: passed, failed or errored, with the first line of why."""
-
-    module: str
-    name: str
-    outcome: str
-    why: str = ""  # the failure's first line
-    message: str = ""  # and its first lines, for the JSON record
-
-
-def results(junit: Path) -> list[Check]:
-    """Every test case of a JUnit XML file."""
-    checks = []
-    root = ET.parse(junit).getroot()  # noqa: S314 - our own pytest's output
-    for case in root.iter("testcase"):
-        module = case.get("classname", "").rsplit(".", 1)[-1]
-        outcome, why, message = "passed", "", ""
-        for tag in ("failure", "error", "skipped"):
-            if (found := case.find(tag)) is not None:
-                outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}[tag]
-                lines = (found.get("message") or found.text or "").strip().splitlines()
-                why, message = (lines or [""])[0], "\n".join(lines[:12])
-                break
-        checks.append(Check(module, case.get("name", ""), outcome, why, message))
-    return checks
-
-
 def design_tree(destination: Path, baseline: bool) -> Path:
     """A committed copy of one design's tree."""
     return commit_tree(baseline_tree(destination) if baseline else copy_tree(destination))
 
 
-def run_generic_layer(tree: Path, base: str | None, work: Path) -> tuple[list[Check], float]:
+def run_generic_layer(tree: Path, base: str | None, work: Path) -> tuple[list[Case], float]:
     """Runs container_tests/image in ``tree`` with this project's table and environment."""
     junit = work / f"{tree.name}.xml"
     env = {
@@ -153,16 +125,16 @@ def run_generic_layer(tree: Path, base: str | None, work: Path) -> tuple[list[Ch
     seconds = time.perf_counter() - started
     if not junit.exists():
         raise SystemExit(f"the generic layer did not run in {tree}")
-    return results(junit), seconds
+    return cases(junit), seconds
 
 
-def compare(ours: list[Check], baseline: list[Check]) -> list[str]:
+def compare(ours: list[Case], baseline: list[Case]) -> list[str]:
     """What differs from the expected verdict.
 
     Ours fails nothing; the baseline fails exactly ``BASELINE_FAULTS``.
     """
     problems = [f"ours {c.outcome}: {c.name}: {c.why}" for c in ours if c.outcome != "passed"]
-    failed = {c.name.split("[")[0] for c in baseline if c.outcome in ("failed", "error")}
+    failed = {c.test for c in baseline if c.red}
     skipped = [c.name for c in baseline if c.outcome == "skipped"]
     problems += [
         f"baseline: {name} passed, yet the design has that fault: {BASELINE_FAULTS[name]}"
@@ -171,13 +143,13 @@ def compare(ours: list[Check], baseline: list[Check]) -> list[str]:
     problems += [
         f"baseline: {c.name} {c.outcome}, a fault not listed in BASELINE_FAULTS: {c.why}"
         for c in baseline
-        if c.name.split("[")[0] in failed - set(BASELINE_FAULTS)
+        if c.test in failed - set(BASELINE_FAULTS)
     ]
     problems += [f"baseline: {name} skipped" for name in skipped]
     return problems
 
 
-def table(ours: list[Check], baseline: list[Check]) -> str:
+def table(ours: list[Case], baseline: list[Case]) -> str:
     """Markdown: one row per check, ours beside the original design, and the fault it caught.
 
     The tests' own messages are in verdict.json.
@@ -188,7 +160,7 @@ def table(ours: list[Check], baseline: list[Check]) -> str:
         other = theirs.get((check.module, check.name))
         verdict = "not run" if other is None else other.outcome
         if other is not None and other.outcome != "passed":
-            fault = BASELINE_FAULTS.get(other.name.split("[")[0], other.why[:100])
+            fault = BASELINE_FAULTS.get(other.test, other.why[:100])
             verdict = f"**{other.outcome}**: {fault}"
         module = check.module.removeprefix("test_")
         lines.append(f"| {module}: `{check.name}` | {check.outcome} | {verdict} |")
@@ -227,8 +199,8 @@ def main() -> int:
                 "commit": output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).strip(),
                 "flavour": BASELINE_FLAVOUR,
                 "seconds": {"ours": round(ours_s), "original": round(theirs_s)},
-                "ours": [c.__dict__ for c in ours],
-                "original": [c.__dict__ for c in theirs],
+                "ours": [asdict(c) for c in ours],
+                "original": [asdict(c) for c in theirs],
                 "problems": problems,
             },
             indent=2,

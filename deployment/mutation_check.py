@@ -31,7 +31,6 @@ import sys
 import tempfile
 import time
 import tomllib
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,9 @@ import tomlkit
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from deployment import junit  # noqa: E402
+
 BREAKS_FILE = ROOT / "deployment" / "mutations.toml"
 RESULTS = ROOT / "reports" / "mutation-check.json"
 README = ROOT / "README.md"
@@ -142,16 +144,9 @@ def modules_defining(names: tuple[str, ...], root: Path = ROOT) -> list[str]:
     return sorted(modules)
 
 
-def failed_tests(junit: Path) -> set[str]:
+def failed_tests(report: Path) -> set[str]:
     """Names (without parameters) of the tests that failed or errored in a JUnit XML file."""
-    if not junit.exists():
-        return set()
-    root = ET.parse(junit).getroot()  # noqa: S314 - our own pytest's output
-    return {
-        case.get("name", "").split("[")[0]
-        for case in root.iter("testcase")
-        if case.find("failure") is not None or case.find("error") is not None
-    }
+    return {case.test for case in junit.cases(report) if case.red}
 
 
 @dataclass

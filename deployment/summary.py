@@ -13,12 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import docker
 from docker.errors import DockerException
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from deployment import junit
 
 SUITES = ("unit_tests", "container_tests")
 
@@ -29,20 +31,15 @@ def junit_results(path: Path) -> dict[str, dict[str, Any]]:
         suite: {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "failed": []}
         for suite in SUITES
     }
-    if not path.exists():
-        return results
-    root = ET.parse(path).getroot()  # noqa: S314 - our own pytest's output
-    for case in root.iter("testcase"):
-        suite = case.get("classname", "").split(".")[0]
-        if suite not in results:
+    keys = {"failed": "failures", "error": "errors", "skipped": "skipped"}
+    for case in junit.cases(path):
+        if (counts := results.get(case.suite)) is None:
             continue
-        counts = results[suite]
         counts["tests"] += 1
-        for outcome, key in (("failure", "failures"), ("error", "errors"), ("skipped", "skipped")):
-            if case.find(outcome) is not None:
-                counts[key] += 1
-                if key != "skipped":
-                    counts["failed"].append(f"{case.get('classname')}::{case.get('name')}")
+        if case.outcome in keys:
+            counts[keys[case.outcome]] += 1
+        if case.red:
+            counts["failed"].append(f"{case.classname}::{case.name}")
     return results
 
 

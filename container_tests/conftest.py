@@ -130,7 +130,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Under xdist, prepares the controller to share one image and gather its workers' facts."""
     if workers.is_controller(config):
         workers.make_shared_folder()
-        config.stash[WORKER_FACTS] = Facts()
+        config.stash[WORKER_FACTS] = Facts()  # its not_configured is the one the summary lists
+        config.stash[NOT_CONFIGURED] = config.stash[WORKER_FACTS].not_configured
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -144,11 +145,10 @@ def pytest_testnodedown(node: object, error: object) -> None:
     """Takes what a finished xdist worker measured and noted (the controller)."""
     config: pytest.Config = node.config  # type: ignore[attr-defined]
     sent = workers.received(node)
+    record = config.stash[WORKER_FACTS]
+    record.merge({"not_configured": sent.get("not_configured", {})})  # also without facts
     if "facts" in sent:
-        config.stash[WORKER_FACTS].merge(sent["facts"])
-    for section, nodeids in sent.get("not_configured", {}).items():
-        known = config.stash.setdefault(NOT_CONFIGURED, {}).setdefault(section, [])
-        known.extend(n for n in nodeids if n not in known)
+        record.merge(sent["facts"])
     if sent.get("no_engine"):
         config.stash[NO_ENGINE] = sent["no_engine"]
 

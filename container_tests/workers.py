@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import tempfile
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +80,6 @@ def remove_shared_image_and_folder() -> None:
         return
     tag_file = Path(folder) / "image-tag"
     if tag_file.exists():
-        with contextlib.closing(docker.from_env()) as client, suppress(DockerException):
+        with contextlib.closing(docker.from_env()) as client, contextlib.suppress(DockerException):
             client.images.remove(tag_file.read_text().strip(), force=True)
     shutil.rmtree(folder, ignore_errors=True)

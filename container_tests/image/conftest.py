@@ -28,11 +28,11 @@ def _rebuild_in_background(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(scope="session")
-def cold_rebuild(docker_client: docker.DockerClient, image: str) -> Iterator[ColdRebuild]:
+def cold_rebuild(docker_client: docker.DockerClient, image_attrs: dict) -> Iterator[ColdRebuild]:
     """Starts rebuilding this checkout without cache, on the image's base flavour, with the
     layer's first check that uses the image: its 10 s overlap the checks that wait on
     containers. The build checks wait for it before their own build: no two builds at once."""
-    labels = docker_client.images.get(image).attrs["Config"].get("Labels") or {}
+    labels = image_attrs["Config"].get("Labels") or {}
     flavour = labels.get(FLAVOUR_LABEL) or os.environ.get("BASE_FLAVOUR")
     tag = f"modern-ml-microservices-app:rebuild-{uuid.uuid4().hex[:8]}"
     with tempfile.NamedTemporaryFile(prefix="cold-rebuild-", suffix=".log") as log:

@@ -23,7 +23,7 @@ RUN if ! command -v python3.13 >/dev/null; then \
 COPY --from=uv /uv /usr/local/bin/uv
 
 # Use the system interpreter, never a downloaded one; copy files out of uv's cache so the
-# venv is self-contained. Bytecode is compiled below, after every date is set to the commit's.
+# venv is self-contained. Bytecode is compiled below, after every date is set to 1980-01-01.
 ENV UV_PYTHON=/usr/bin/python3.13 \
     UV_PYTHON_DOWNLOADS=never \
     UV_LINK_MODE=copy \

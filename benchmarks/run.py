@@ -3,8 +3,8 @@
 Builds both images on this machine from the same app code, measures size, layers, cold and
 warm builds, start-up, idle memory, throughput and latency against the stand-in upstream
 (loopback only, bounded runs), and the gate's wall time; prints a table with ours/baseline
-ratios, writes ``benchmarks/results.json`` and ``benchmarks/results.png`` and refreshes the
-table in README.md (a ``--quick`` smoke run only prints). Nothing here asserts a timing.
+ratios, writes ``benchmarks/results.json``, ``benchmarks/results.png`` and
+``benchmarks/RESULTS.md`` (a ``--quick`` smoke run only prints). Nothing here asserts a timing.
 
 Usage: ``uv run --group bench python benchmarks/run.py [--quick] [--no-gate]``
 """
@@ -31,10 +31,11 @@ sys.path.insert(0, str(ROOT))
 
 import docker  # noqa: E402
 
-from container_tests.containers import private_network, running_service  # noqa: E402
-from container_tests.expectations import load_expectations  # noqa: E402
 from container_tests.load import burst, working_set  # noqa: E402
 from container_tests.service.upstream import running_stand_in, upstream_env  # noqa: E402
+from container_tests.settings import load_service  # noqa: E402
+from image_checks.containers import private_network, running_service  # noqa: E402
+from image_checks.table import load_table  # noqa: E402
 
 BASELINE = ROOT / "benchmarks" / "baseline"
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -42,8 +43,9 @@ CHART = ROOT / "benchmarks" / "results.png"
 FLAVOUR_RESULTS = ROOT / "benchmarks" / "flavours.json"
 OURS_TAG = "modern-ml-microservices-app:bench"
 BASELINE_TAG = "modern-ml-microservices-baseline:bench"
+TABLE = load_table(ROOT / "pyproject.toml")  # the port and health path the images serve
 BASELINE_FLAVOUR = "slim"  # its builder base holds Debian's Python 3.13
-README_START, README_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
+REPORT = ROOT / "benchmarks" / "RESULTS.md"
 
 
 def log(message: str) -> None:
@@ -136,7 +138,7 @@ def startup_and_memory(image: str, starts: int) -> tuple[float, list[float], flo
     """Median seconds from docker run to the first 200 on /health, samples, idle MiB."""
     timings, memory = [], []
     for _ in range(starts):
-        with running_service(image) as (container, seconds):
+        with running_service(image, TABLE) as (container, seconds):
             timings.append(seconds)
             time.sleep(2)  # settle before reading idle memory
             stats = container.get_wrapped_container().stats(stream=False)["memory_stats"]
@@ -179,13 +181,11 @@ def one_burst(url: str, params: dict[str, str], seconds: float, concurrency: int
 
 def throughput(image: str, seconds: float, concurrency: int, repeats: int) -> dict[str, dict]:
     """Median req/s and latency on /health and /api/search (stand-in upstream), loopback only."""
-    service = load_expectations().service
-    if service is None:
-        raise SystemExit("the benchmark needs [tool.container-tests.service] (its stand-in)")
+    service = load_service()
     figures: dict[str, dict] = {}
     with private_network() as network, running_stand_in(image, network):
         env = {**upstream_env(service), "UPSTREAM_TIMEOUT": "10"}
-        with running_service(image, env=env, network=network) as (container, _):
+        with running_service(image, TABLE, env=env, network=network) as (container, _):
             for name, path, params in (
                 ("health", "/health", {}),
                 ("search", "/api/search", {"title": "sunflowers"}),
@@ -381,21 +381,19 @@ def chart(results: dict) -> None:
     fig.savefig(CHART, dpi=110)
 
 
-def update_readme(results: dict) -> None:
-    """Replaces the benchmark table in README.md between its markers."""
-    readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    if README_START not in text:
-        return
-    head, rest = text.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
-    block = (
-        f"{README_START}\nMeasured {results['date']} on {results['machine']} (commit "
-        f"{results['commit']}, {results['concurrency']} concurrent loopback connections from "
-        f"{results['load_generator']}):\n\n"
-        f"{table(results)}\n{README_END}"
+def write_report(results: dict) -> None:
+    """Writes benchmarks/RESULTS.md: the table of this run, with what it measured."""
+    REPORT.write_text(
+        "# Benchmarks: ours against the original design\n\n"
+        "Written by `uv run --group bench python benchmarks/run.py` (see docs/benchmarks.md for "
+        "what each figure is). Nothing asserts a timing: the figures carry the noise of a "
+        "shared 2-core machine, and ratios within about 0.95-1.05x are parity.\n\n"
+        f"Measured {results['date']} on {results['machine']} (commit {results['commit']}, "
+        f"{results['concurrency']} concurrent loopback connections from "
+        f"{results['load_generator']}):\n\n{table(results)}\n\n"
+        "![ours/baseline ratios](results.png)\n",
+        encoding="utf-8",
     )
-    readme.write_text(head + block + tail, encoding="utf-8")
 
 
 def main() -> int:
@@ -426,12 +424,14 @@ def main() -> int:
     results = measure(args)
     print(table(results))
     if args.quick:  # a smoke run's figures are too noisy to replace the recorded ones
-        print("\n--quick: nothing written; results.json, the chart and README keep the last run")
+        print(
+            "\n--quick: nothing written; results.json, the chart and RESULTS.md keep the last run"
+        )
         return 0
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     chart(results)
-    update_readme(results)
-    print(f"\nwritten: {RESULTS.relative_to(ROOT)}, {CHART.relative_to(ROOT)}, README.md")
+    write_report(results)
+    print(f"\nwritten: {RESULTS.relative_to(ROOT)}, {CHART.relative_to(ROOT)}, {REPORT.name}")
     return 0
 
 

@@ -1,8 +1,9 @@
 """The generic image checks' verdict on both designs, check by check.
 
-Runs the generic layer of the container suite (``container_tests/image``) with this project's
-table against two images, each built by ``deployment/build-image.sh`` on the slim bases from a
-copy of its own tree (so the checks that read a checkout read that design's Dockerfile and
+Runs the generic checks of pytest-image-checks (``pytest --pyargs image_checks``) with this
+project's table against two images, each built by the table's build command
+(``deployment/build-image.sh``) on the slim bases from a copy of its own tree given as the
+build context (so the checks that read a context read that design's Dockerfile and
 .dockerignore):
 
 - ours: this checkout's tracked files;
@@ -11,8 +12,7 @@ copy of its own tree (so the checks that read a checkout read that design's Dock
 Nobody tuned the suite for the original design, so it shows whether the checks are generic: it
 must fail exactly on the faults that design has, listed in ``BASELINE_FAULTS`` by reading its
 Dockerfile, and ours must pass every check. The run exits 1 otherwise, naming each difference.
-Writes ``benchmarks/verdict.json`` and the side-by-side table in README.md (between its
-``verdict`` markers).
+Writes ``benchmarks/verdict.json`` and the side-by-side table, ``docs/verdict.md``.
 
 Usage: ``uv run python benchmarks/verdict.py``
 """
@@ -39,11 +39,10 @@ from benchmarks.run import (  # noqa: E402
     log,
     output,
 )
-from deployment.junit import Case, cases  # noqa: E402
+from image_checks.junit import Case, cases  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "verdict.json"
-README = ROOT / "README.md"
-README_START, README_END = "<!-- verdict:start -->", "<!-- verdict:end -->"
+REPORT = ROOT / "docs" / "verdict.md"
 
 # The faults of the original design (benchmarks/baseline/Dockerfile and its .dockerignore), as
 # a reader of those two files finds them, and the generic check that must catch each.
@@ -75,6 +74,7 @@ BASELINE_FAULTS = {
         "CMD fastapi run (the fastapi-cli wrapper), not the table's command",
     "test_image_labels_name_its_base": "no labels",
     "test_image_carries_oci_labels": "no labels",
+    "test_image_revision_label_is_the_build_contexts_commit": "no labels",
     "test_image_environment_keeps_bytecode_and_output_as_built":
         "no PYTHONDONTWRITEBYTECODE, no PYTHONUNBUFFERED",
     "test_image_size_is_within_the_budget_of_its_base":
@@ -104,23 +104,21 @@ def design_tree(destination: Path, baseline: bool) -> Path:
 
 
 def run_generic_layer(tree: Path, base: str | None, work: Path) -> tuple[list[Case], float]:
-    """Runs container_tests/image in ``tree`` with this project's table and environment."""
+    """Runs the generic checks with this project's table, ``tree`` as the build context."""
     junit = work / f"{tree.name}.xml"
     env = {
-        **os.environ,
-        "CONTAINER_TESTS_CONFIG": str(ROOT / "pyproject.toml"),
+        **{k: v for k, v in os.environ.items() if not k.startswith("IMAGE_CHECKS_")},
         "BASE_FLAVOUR": BASELINE_FLAVOUR,
-        "CONTAINER_FACTS": str(work / f"{tree.name}-facts.json"),
     }
-    env.pop("APP_IMAGE", None)  # the session builds the tree's own image
-    if base:
-        env["CONTAINER_TESTS_BASE"] = base
     started = time.perf_counter()
     subprocess.run(
-        ["uv", "run", "--project", ROOT, "--frozen", "--quiet", "pytest", "container_tests/image",
-         "-c", ROOT / "pyproject.toml", "--rootdir", tree, "-o", "addopts=", "-p",
-         "no:cacheprovider", "-q", f"--junitxml={junit}"],
-        cwd=tree, env=env, capture_output=True, text=True, check=False,
+        ["uv", "run", "--project", ROOT, "--frozen", "--quiet", "pytest", "--pyargs",
+         "image_checks", "--image-table", ROOT / "pyproject.toml", "--build-context", tree,
+         *(["--image-base", base] if base else []),
+         "--image-reports", work / f"{tree.name}-reports",
+         "--rootdir", work, "-c", work / "pytest.ini", "-p", "no:cacheprovider", "-q",
+         f"--junitxml={junit}"],
+        cwd=work, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     seconds = time.perf_counter() - started
     if not junit.exists():
@@ -167,12 +165,21 @@ def table(ours: list[Case], baseline: list[Case]) -> str:
     return "\n".join(lines)
 
 
-def update_readme(text: str) -> None:
-    """Replaces the verdict table in README.md between its markers."""
-    readme = README.read_text(encoding="utf-8")
-    head, rest = readme.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
-    README.write_text(f"{head}{README_START}\n{text}\n{README_END}{tail}", encoding="utf-8")
+def write_report(text: str, ours: list[Case], theirs: list[Case]) -> None:
+    """Writes docs/verdict.md: both designs, check by check."""
+    passed = sum(c.outcome == "passed" for c in theirs)
+    REPORT.write_text(
+        "# The generic checks on two designs\n\n"
+        "Written by `uv run python benchmarks/verdict.py`: pytest-image-checks with this "
+        "project's table against ours and the original single-stage design "
+        "(`benchmarks/baseline/`), each built on the slim bases from its own tree. The "
+        "original's faults are listed in the script (`BASELINE_FAULTS`), found by reading its "
+        "Dockerfile and .dockerignore; the run fails unless it fails exactly those and ours "
+        "none. Every check's message is in `benchmarks/verdict.json`.\n\n"
+        f"Ours: {sum(c.outcome == 'passed' for c in ours)} of {len(ours)} passed. Original "
+        f"design: {passed} of {len(theirs)} passed.\n\n{text}\n",
+        encoding="utf-8",
+    )
 
 
 def main() -> int:
@@ -183,6 +190,7 @@ def main() -> int:
     )
     with tempfile.TemporaryDirectory(prefix="verdict-") as tmp:
         work = Path(tmp)
+        (work / "pytest.ini").write_text("[pytest]\n")  # no project's settings: the plugin's
         log("ours: the generic layer (builds the image from a copy of this checkout)")
         ours, ours_s = run_generic_layer(design_tree(work / "ours", False), None, work)
         log(f"ours: {sum(c.outcome == 'passed' for c in ours)} of {len(ours)} passed")
@@ -207,11 +215,11 @@ def main() -> int:
         )
         + "\n"
     )
-    update_readme(table(ours, theirs))
+    write_report(table(ours, theirs), ours, theirs)
     for problem in problems:
         log(f"UNEXPECTED {problem}")
     log(f"verdict: {'as expected' if not problems else f'{len(problems)} unexpected'}; "
-        f"{RESULTS.relative_to(ROOT)} and README.md written")  # fmt: skip
+        f"{RESULTS.relative_to(ROOT)} and {REPORT.relative_to(ROOT)} written")  # fmt: skip
     return 1 if problems else 0
 
 

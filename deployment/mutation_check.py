@@ -1,7 +1,7 @@
 """Proves the image-verification suite can fail, one deliberate break at a time.
 
 The breaks are data, in ``deployment/mutations.toml``: rushed changes to the Dockerfile, the
-``.dockerignore``, the app, the expectations table and what ships beside the image, each naming
+``.dockerignore``, the app, the table (``[tool.image-checks]``) and what ships beside the image, each naming
 the container tests that must go red. Each is applied to a fresh clone of HEAD in a temporary
 folder (the checkout is never touched): text is matched ignoring how it is laid out, TOML keys
 and YAML paths are set structurally, so reformatting a file does not break its breaks.
@@ -14,8 +14,8 @@ the verdict is read from their JUnit XML:
 - ``caught by the build``: the image did not build, so no test could run (reported apart);
 - ``MISSED``: a test named for the break passed.
 
-Results go to ``reports/mutation-check.json``; a run of every break also refreshes the table in
-README.md. Usage: ``uv run python deployment/mutation_check.py [NAME ...]`` (substrings of break
+Results go to ``reports/mutation-check.json``; a run of every break also writes
+``docs/mutation-report.md``. Usage: ``uv run python deployment/mutation_check.py [NAME ...]`` (substrings of break
 names; all breaks by default). Exit code 1 when a break was missed, 2 when the control run failed.
 """
 
@@ -40,12 +40,13 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from deployment import junit  # noqa: E402
+from image_checks import junit  # noqa: E402
 
 BREAKS_FILE = ROOT / "deployment" / "mutations.toml"
+# Where the container tests are: this service's, and the generic checks of pytest-image-checks.
+TEST_FOLDERS = ("container_tests", "packages/pytest-image-checks/src/image_checks/checks")
 RESULTS = ROOT / "reports" / "mutation-check.json"
-README = ROOT / "README.md"
-README_START, README_END = "<!-- mutation:start -->", "<!-- mutation:end -->"
+REPORT = ROOT / "docs" / "mutation-report.md"
 BUILD_FAILED = "building the image failed"
 
 
@@ -135,7 +136,8 @@ def modules_defining(names: tuple[str, ...], root: Path = ROOT) -> list[str]:
     for name in names:
         found = [
             path
-            for path in sorted((root / "container_tests").rglob("test_*.py"))
+            for folder in TEST_FOLDERS
+            for path in sorted((root / folder).rglob("test_*.py"))
             if re.search(rf"^def {name}\(", path.read_text(encoding="utf-8"), re.MULTILINE)
         ]
         if not found:
@@ -189,28 +191,25 @@ def run_in_clone(workdir: Path, modules: list[str], brk: Break | None) -> Outcom
     return outcome
 
 
-def update_readme(results: dict[str, Any]) -> None:
-    """Replaces the mutation table in README.md between its markers."""
-    text = README.read_text(encoding="utf-8")
-    if README_START not in text:
-        return
-    head, rest = text.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
+def write_report(results: dict[str, Any]) -> None:
+    """Writes docs/mutation-report.md: every break of a full run, and its verdict."""
     counts = results["counts"]
     rows = "\n".join(
         f"| {r['name']} | {r['verdict']} | {', '.join(r['catch'])} | {r['seconds']:.0f} s |"
         for r in results["breaks"]
     )
-    block = (
-        f"{README_START}\nLast full run: {results['date']}, commit {results['commit']}, base "
+    REPORT.write_text(
+        "# Mutation check: every break and the tests it turned red\n\n"
+        "Written by `uv run python deployment/mutation_check.py` (every break; see "
+        "docs/checks.md).\n\n"
+        f"Last full run: {results['date']}, commit {results['commit']}, base "
         f"flavour {results['base_flavour']}: control run green; {counts['caught']} of "
         f"{counts['total']} breaks caught by the tests named for them, "
         f"{counts['caught by the build']} by the build, {counts['MISSED']} missed "
-        f"({results['minutes']:.0f} min).\n\n<details><summary>Every break</summary>\n\n"
-        f"| Break | Verdict | Must go red | Time |\n| --- | --- | --- | ---: |\n{rows}\n\n"
-        f"</details>\n{README_END}"
+        f"({results['minutes']:.0f} min).\n\n"
+        f"| Break | Verdict | Must go red | Time |\n| --- | --- | --- | ---: |\n{rows}\n",
+        encoding="utf-8",
     )
-    README.write_text(head + block + tail, encoding="utf-8")
 
 
 def main() -> int:
@@ -264,7 +263,7 @@ def main() -> int:
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     if not args.names:
-        update_readme(results)
+        write_report(results)
     print(
         f"\n{counts['caught']} of {counts['total']} breaks caught by their tests, "
         f"{counts['caught by the build']} by the build, {counts['MISSED']} missed; "

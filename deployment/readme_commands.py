@@ -85,6 +85,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "curl http://127.0.0.1:8000/health": Command("run", expect='"status":"ok"'),
     'uv run python deployment/mutation_check.py "runs as root"': Command("run", timeout_s=900),
+    "uv build --package pytest-image-checks": Command("run", timeout_s=120),
 }
 
 

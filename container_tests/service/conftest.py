@@ -8,16 +8,19 @@ from collections.abc import Iterator
 import pytest
 from testcontainers.core.network import Network
 
-from container_tests.containers import ServiceContainer, private_network, running_service
-from container_tests.expectations import Expectations, Service
 from container_tests.service.upstream import running_stand_in, upstream_env
+from container_tests.settings import Service, SettingsError, load_service
+from image_checks.containers import ServiceContainer, private_network, running_service
+from image_checks.table import Table
 
 
 @pytest.fixture(scope="session")
-def service_expect(expect: Expectations) -> Service:
-    """``[tool.container-tests.service]`` (the layer is deselected when it is absent)."""
-    assert expect.service is not None, "the service layer runs only when its section is set"
-    return expect.service
+def service_expect() -> Service:
+    """``[tool.service-checks]`` of pyproject.toml."""
+    try:
+        return load_service()
+    except SettingsError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -36,9 +39,13 @@ def stand_in(image: str, network: Network) -> Iterator[ServiceContainer]:
 
 @pytest.fixture(scope="module")
 def upstream_service(
-    image: str, network: Network, stand_in: ServiceContainer, service_expect: Service
+    image: str,
+    image_table: Table,
+    network: Network,
+    stand_in: ServiceContainer,
+    service_expect: Service,
 ) -> Iterator[ServiceContainer]:
     """The app wired by MET_API_URL to the stand-in, with the fault tests' short timeout."""
     env = upstream_env(service_expect)
-    with running_service(image, env=env, network=network) as (container, _):
+    with running_service(image, image_table, env=env, network=network) as (container, _):
         yield container

@@ -10,11 +10,12 @@ import pytest
 from docker.utils import parse_bytes
 from testcontainers.core.network import Network
 
-from container_tests.containers import ServiceContainer, running_service
-from container_tests.expectations import Expectations, Service
-from container_tests.facts import Facts
 from container_tests.load import MemorySampler, burst
 from container_tests.service.upstream import upstream_env
+from container_tests.settings import Service
+from image_checks.containers import ServiceContainer, running_service
+from image_checks.facts import Facts
+from image_checks.table import Table
 
 pytestmark = pytest.mark.load
 IN_FLIGHT = 16
@@ -24,19 +25,20 @@ def test_bounded_load_has_no_errors_restarts_or_memory_overrun(
     image: str,
     network: Network,
     stand_in: ServiceContainer,
-    expect: Expectations,
+    image_table: Table,
     service_expect: Service,
     facts: Facts,
 ) -> None:
-    limit = parse_bytes(expect.memory_limit)
+    limit = parse_bytes(image_table.http.memory_limit)
     # A restart policy, so that a crash under load shows as a restart instead of a stop.
     with running_service(
         image,
+        image_table,
         # A long upstream timeout: the burst is about errors, restarts and memory; timeouts are
         # the fault matrix's, and a CPU shared with the other layer must not turn into 504s.
         env={**upstream_env(service_expect), "UPSTREAM_TIMEOUT": "10"},
         network=network,
-        mem_limit=expect.memory_limit,
+        mem_limit=image_table.http.memory_limit,
         restart_policy={"Name": "on-failure", "MaximumRetryCount": 3},
     ) as (container, _):
         wrapped = container.get_wrapped_container()
@@ -73,7 +75,7 @@ def test_bounded_load_has_no_errors_restarts_or_memory_overrun(
     assert sampler.samples, "no memory sample was taken during the burst"
     assert peak <= service_expect.max_memory_mb * 2**20, (
         f"memory peaked at {peak / 2**20:.0f} MiB under load, over the budget of "
-        f"{service_expect.max_memory_mb:.0f} MiB ([tool.container-tests.service] max-memory-mb; "
+        f"{service_expect.max_memory_mb:.0f} MiB ([tool.service-checks] max-memory-mb; "
         "the hard limit "
         f"is {limit / 2**20:.0f} MiB)"
     )
@@ -83,13 +85,13 @@ def test_sigterm_lets_in_flight_requests_finish(
     image: str,
     network: Network,
     stand_in: ServiceContainer,
-    expect: Expectations,
+    image_table: Table,
     service_expect: Service,
     facts: Facts,
 ) -> None:
     # "lag" answers after 1 s at the stand-in; the app may wait up to 5 s for it.
     env = {**upstream_env(service_expect), "UPSTREAM_TIMEOUT": "5"}
-    with running_service(image, env=env, network=network) as (container, _):
+    with running_service(image, image_table, env=env, network=network) as (container, _):
         wrapped = container.get_wrapped_container()
         url = container.url("/api/search")
 
@@ -105,7 +107,7 @@ def test_sigterm_lets_in_flight_requests_finish(
 
         signalled = time.perf_counter()
         answers = asyncio.run(in_flight_then_sigterm())
-        exit_code = wrapped.wait(timeout=expect.stop_budget_s + 5)["StatusCode"]
+        exit_code = wrapped.wait(timeout=image_table.stop_budget_s + 5)["StatusCode"]
         seconds = time.perf_counter() - signalled
     failed = [
         repr(a) if isinstance(a, Exception) else f"HTTP {a.status_code}"
@@ -114,9 +116,9 @@ def test_sigterm_lets_in_flight_requests_finish(
     ]
     facts.detail("drain", {"in_flight": IN_FLIGHT, "failed": len(failed)})
     facts.figure(
-        "drain_s", round(seconds, 2), "s", budget=expect.stop_budget_s,
+        "drain_s", round(seconds, 2), "s", budget=image_table.stop_budget_s,
         detail=f"SIGTERM with {IN_FLIGHT} requests in flight to exit",
     )  # fmt: skip
     assert not failed, f"requests in flight at SIGTERM were not answered: {failed[:5]}"
     assert exit_code == 0, f"the container exited {exit_code} after SIGTERM under load"
-    assert seconds <= expect.stop_budget_s, f"draining took {seconds:.1f} s"
+    assert seconds <= image_table.stop_budget_s, f"draining took {seconds:.1f} s"

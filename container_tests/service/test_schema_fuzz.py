@@ -15,9 +15,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation.modes import GenerationMode
 
-from container_tests.containers import ServiceContainer
-from container_tests.expectations import Service
-from container_tests.facts import Facts
+from container_tests.settings import Service
+from image_checks.containers import ServiceContainer
+from image_checks.facts import Facts
 
 
 def test_api_conforms_to_its_schema(

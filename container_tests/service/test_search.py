@@ -3,7 +3,7 @@ the stand-in upstream."""
 
 from __future__ import annotations
 
-from container_tests.containers import ServiceContainer
+from image_checks.containers import ServiceContainer
 
 
 def test_openapi_lists_the_search_path(service: ServiceContainer) -> None:

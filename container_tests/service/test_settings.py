@@ -13,9 +13,9 @@ from testcontainers.core.labels import create_labels
 from testcontainers.core.network import Network
 from testcontainers.core.wait_strategies import ExecWaitStrategy, LogMessageWaitStrategy
 
-from container_tests.containers import ServiceContainer, running_service
-from container_tests.deployment_files import k8s_bytes
-from container_tests.expectations import Expectations
+from image_checks.containers import ServiceContainer, running_service
+from image_checks.deployment_files import k8s_bytes
+from image_checks.table import Table
 
 PUBLIC_API = "https://collectionapi.metmuseum.org"
 
@@ -34,7 +34,7 @@ while True:
 """
 
 
-def test_env_prod_calls_the_public_upstream(image: str, expect: Expectations) -> None:
+def test_env_prod_calls_the_public_upstream(image: str, image_table: Table) -> None:
     # On an internal network (no way out) a listener answers to the public API's host name;
     # the app with ENV=prod and nothing else set must connect there, naming that host in TLS.
     host = PUBLIC_API.removeprefix("https://")
@@ -50,7 +50,9 @@ def test_env_prod_calls_the_public_upstream(image: str, expect: Expectations) ->
         ServiceContainer(image)
         .with_env("ENV", "prod")
         .with_network(network)  # internal: no published port, so ready by its own healthcheck
-        .waiting_for(ExecWaitStrategy(list(expect.healthcheck_command)).with_startup_timeout(20))
+        .waiting_for(
+            ExecWaitStrategy(list(image_table.healthcheck_command or ())).with_startup_timeout(20)
+        )
     )
     request = (
         "import urllib.request, urllib.error\n"
@@ -101,17 +103,18 @@ def settings_the_app_reads(service: ServiceContainer) -> set[str]:
     return {name.upper() for name in json.loads(output)}
 
 
-@pytest.mark.section("deployment")
+@pytest.mark.image_checks_section("deployment")
 def test_the_image_serves_as_the_manifest_runs_it(
     image: str,
     app_container: dict[str, Any],
     manifests: dict[str, dict[str, Any]],
-    expect: Expectations,
+    image_table: Table,
 ) -> None:
     context = app_container["securityContext"]
     env = dict(manifests["ConfigMap"]["data"])
     with running_service(
         image,
+        image_table,
         env=env,
         user=f"{context['runAsUser']}:{context['runAsGroup']}",
         read_only=context["readOnlyRootFilesystem"],
@@ -136,7 +139,7 @@ def test_the_image_serves_as_the_manifest_runs_it(
     assert docs.status_code == 200, f"/docs answers {docs.status_code} under the manifest"
 
 
-@pytest.mark.section("deployment")
+@pytest.mark.image_checks_section("deployment")
 def test_k8s_grace_period_exceeds_the_drain_time(
     pod: dict[str, Any], service: ServiceContainer
 ) -> None:
@@ -156,7 +159,7 @@ def test_k8s_grace_period_exceeds_the_drain_time(
     )
 
 
-@pytest.mark.section("deployment")
+@pytest.mark.image_checks_section("deployment")
 def test_configmap_sets_only_variables_the_app_reads(
     manifests: dict[str, dict[str, Any]], settings_the_app_reads: set[str]
 ) -> None:
@@ -168,7 +171,7 @@ def test_configmap_sets_only_variables_the_app_reads(
     assert manifests["ConfigMap"]["data"]["ENV"] == "prod", "the cluster must run the prod profile"
 
 
-@pytest.mark.section("deployment")
+@pytest.mark.image_checks_section("deployment")
 def test_compose_sets_only_variables_the_app_reads(
     compose_app: dict[str, Any], settings_the_app_reads: set[str]
 ) -> None:

@@ -9,10 +9,11 @@ import docker
 import pytest
 from testcontainers.core.network import Network
 
-from container_tests.containers import ServiceContainer, running_service
-from container_tests.expectations import Service
-from container_tests.facts import Facts
 from container_tests.service.upstream import STAND_IN_ALIAS, upstream_env
+from container_tests.settings import Service
+from image_checks.containers import ServiceContainer, running_service
+from image_checks.facts import Facts
+from image_checks.table import Table
 
 # Search term (the stand-in's behaviour) -> the status the app must answer.
 MATRIX = [
@@ -50,13 +51,12 @@ def _check_answer(response_status: int, body: object, wanted: int, seconds: floa
 
 
 def _search_with_upstream_at(url: str, case: str, status: int, image: str, network: Network,
-                             service_expect: Service, facts: Facts) -> float:  # fmt: skip
+                             service_expect: Service, facts: Facts,
+                             table: Table) -> float:  # fmt: skip
     """Runs the app with its upstream at ``url``, searches once, checks the answer (``status``,
     JSON, within the timeout) and returns the seconds it took."""
-    with running_service(image, env=upstream_env(service_expect, url=url), network=network) as (
-        app,
-        _,
-    ):
+    env = upstream_env(service_expect, url=url)
+    with running_service(image, table, env=env, network=network) as (app, _):
         started = time.perf_counter()
         response = app.get("/api/search", title="sunflowers")
         seconds = time.perf_counter() - started
@@ -91,13 +91,21 @@ def test_unanswered_connection_answers_504_within_the_connect_timeout(
     service_expect: Service,
     facts: Facts,
     docker_client: docker.DockerClient,
+    image_table: Table,
 ) -> None:
     # An address of the private network that no container holds: the connection attempt gets
     # no answer at all (no ARP reply, no SYN-ACK, no reset), so only the connect timeout ends it.
     subnet = docker_client.networks.get(network.name).attrs["IPAM"]["Config"][0]["Subnet"]
     silent = list(ipaddress.ip_network(subnet).hosts())[-1]
     seconds = _search_with_upstream_at(
-        f"http://{silent}:8080", "unanswered", 504, image, network, service_expect, facts
+        f"http://{silent}:8080",
+        "unanswered",
+        504,
+        image,
+        network,
+        service_expect,
+        facts,
+        image_table,
     )
     assert seconds < service_expect.upstream_timeout_s, (
         f"unanswered: answered after {seconds:.2f} s; UPSTREAM_CONNECT_TIMEOUT "
@@ -108,7 +116,9 @@ def test_unanswered_connection_answers_504_within_the_connect_timeout(
 
 
 def test_unreachable_upstream_answers_502(
-    image: str, network: Network, service_expect: Service, facts: Facts
+    image: str, network: Network, service_expect: Service, facts: Facts, image_table: Table
 ) -> None:
     closed_port = f"http://{STAND_IN_ALIAS}:9"  # the stand-in's host, where nothing listens
-    _search_with_upstream_at(closed_port, "unreachable", 502, image, network, service_expect, facts)
+    _search_with_upstream_at(
+        closed_port, "unreachable", 502, image, network, service_expect, facts, image_table
+    )

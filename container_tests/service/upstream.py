@@ -13,8 +13,8 @@ from pathlib import Path
 from testcontainers.core.network import Network
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
-from container_tests.containers import ServiceContainer, logs_kept
-from container_tests.expectations import Service
+from container_tests.settings import Service
+from image_checks.containers import ServiceContainer, logs_kept
 
 STAND_IN_SOURCE = Path(__file__).with_name("stand_in") / "met_stub.py"
 STAND_IN_ALIAS = "met-stand-in"

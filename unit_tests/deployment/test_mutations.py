@@ -15,7 +15,8 @@ BREAKS = mutation_check.load_breaks()
 CONTAINER_TESTS = sorted(
     {
         name
-        for path in (ROOT / "container_tests").rglob("test_*.py")
+        for folder in mutation_check.TEST_FOLDERS
+        for path in (ROOT / folder).rglob("test_*.py")
         for name in re.findall(r"^def (test_\w+)\(", path.read_text(), re.MULTILINE)
     }
 )

@@ -1,0 +1,9 @@
+"""pytest-image-checks: verify a container image against a table of what it must be.
+
+Run ``pytest --pyargs image_checks --image REF --image-table FILE``; see the package's README.
+"""
+
+from image_checks.plugin import include_checks
+from image_checks.table import Table, TableError, load_table
+
+__all__ = ["Table", "TableError", "include_checks", "load_table"]

@@ -1,0 +1,1 @@
+"""The generic image checks, driven only by ``[tool.image-checks]``."""

@@ -1,0 +1,140 @@
+"""Image metadata: user, workdir, port, healthcheck, labels, command and environment."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from image_checks.table import Table
+
+OCI = "org.opencontainers.image"
+
+
+def context_revision(context: Path) -> str:
+    """The build context's commit, with -dirty when it holds uncommitted changes, ``unknown``
+    outside git."""
+
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", *args], cwd=context, capture_output=True, text=True)
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    head = git("rev-parse", "--verify", "--quiet", "HEAD")
+    if not head:
+        return "unknown"
+    return f"{head}-dirty" if git("status", "--porcelain") else head
+
+
+def _env(image_attrs: dict) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in image_attrs["Config"].get("Env") or [])
+
+
+def test_image_runs_as_the_numeric_non_root_user(image_attrs: dict, image_table: Table) -> None:
+    user = image_attrs["Config"].get("User") or ""
+    uid = user.split(":")[0]
+    assert user, "the image sets no USER, so it runs as root: set USER to a numeric UID"
+    assert uid.isdigit(), f"USER is {user!r}: use a numeric UID so runAsNonRoot can verify it"
+    assert int(uid) != 0, "the image runs as root: set USER to a non-root UID"
+    assert int(uid) == image_table.user, f"USER is {user!r}, the table's user is {image_table.user}"
+
+
+def test_image_workdir(image_attrs: dict, image_table: Table) -> None:
+    workdir = image_attrs["Config"].get("WorkingDir") or "/"
+    assert workdir == image_table.workdir, (
+        f"WORKDIR is {workdir!r}, the table's workdir is {image_table.workdir!r}"
+    )
+
+
+def test_image_exposes_exactly_the_service_port(image_attrs: dict, image_table: Table) -> None:
+    exposed = set(image_attrs["Config"].get("ExposedPorts") or {})
+    wanted = {f"{image_table.port}/tcp"} if image_table.port is not None else set()
+    assert exposed == wanted, (
+        f"the image exposes {sorted(exposed)}; the table says {sorted(wanted) or 'none'}"
+    )
+
+
+def test_image_has_an_exec_form_healthcheck_on_the_health_path(
+    image_attrs: dict, image_table: Table
+) -> None:
+    check = image_attrs["Config"].get("Healthcheck") or {}
+    test = check.get("Test") or []
+    assert test, "the image has no HEALTHCHECK"
+    assert test[:1] == ["CMD"], f"HEALTHCHECK must be exec form (no shell needed): {test}"
+    if image_table.healthcheck_command is not None:
+        assert test[1:] == list(image_table.healthcheck_command), (
+            f"HEALTHCHECK runs {test[1:]}, the table's healthcheck-command is "
+            f"{list(image_table.healthcheck_command)}"
+        )
+    assert check.get("Interval", 0) > 0, "HEALTHCHECK needs an explicit interval"
+    assert check.get("Timeout", 0) > 0, "HEALTHCHECK needs an explicit timeout"
+
+
+def test_image_starts_the_app_whatever_its_base_sets(image_attrs: dict, image_table: Table) -> None:
+    config = image_attrs["Config"]
+    effective = (config.get("Entrypoint") or []) + (config.get("Cmd") or [])
+    assert effective == list(image_table.command), (
+        f"the image starts {effective} (ENTRYPOINT {config.get('Entrypoint')} + CMD "
+        f"{config.get('Cmd')}), the table's command is {list(image_table.command)}; reset an "
+        "ENTRYPOINT the base sets and keep CMD exec form, so the server is PID 1 and receives "
+        "SIGTERM"
+    )
+
+
+def test_image_labels_name_its_base(image_attrs: dict, base_image) -> None:
+    # base.name is checked by test_image_is_built_on_the_base_its_labels_name (layers).
+    labels = image_attrs["Config"].get("Labels") or {}
+    digest = labels.get(f"{OCI}.base.digest", "")
+    assert digest in base_image.known_digests, (
+        f"{OCI}.base.digest is {digest!r}, but {base_image.name} is "
+        f"{sorted(base_image.known_digests)}"
+    )
+
+
+def test_image_carries_oci_labels(image_attrs: dict, image_table: Table) -> None:
+    labels = image_attrs["Config"].get("Labels") or {}
+    wanted = ("title", "version", "revision", "created", "source", "licenses")
+    missing = [k for k in wanted if not labels.get(f"{OCI}.{k}")]
+    assert not missing, f"OCI labels missing: {[f'{OCI}.{k}' for k in missing]}"
+    if image_table.version is not None:
+        assert labels[f"{OCI}.version"] == image_table.version, (
+            f"the version label is {labels[f'{OCI}.version']!r}, the table's version "
+            f"{image_table.version!r}"
+        )
+    if image_table.license is not None:
+        assert labels[f"{OCI}.licenses"] == image_table.license, (
+            f"the licenses label is {labels[f'{OCI}.licenses']!r}, the table's license "
+            f"{image_table.license!r}"
+        )
+    assert labels[f"{OCI}.created"] != "1970-01-01T00:00:00Z", "created not set"
+
+
+@pytest.mark.image_checks_section("build")
+def test_image_revision_label_is_the_build_contexts_commit(
+    image_attrs: dict, image_table: Table
+) -> None:
+    assert image_table.build is not None
+    labels = image_attrs["Config"].get("Labels") or {}
+    revision = context_revision(image_table.context_path())
+    assert labels.get(f"{OCI}.revision") == revision, (
+        f"the revision label is {labels.get(f'{OCI}.revision')!r}, the build context is at "
+        f"{revision} (-dirty: uncommitted changes)"
+    )
+
+
+@pytest.mark.image_checks_section("python")
+def test_image_environment_keeps_bytecode_and_output_as_built(
+    image_attrs: dict, image_table: Table
+) -> None:
+    env = _env(image_attrs)
+    venv_bin = f"/{image_table.venv_path()}/bin"
+    assert env.get("PATH", "").split(":")[0] == venv_bin, (
+        f"the venv ({venv_bin}) must come first on PATH, which is {env.get('PATH')!r}"
+    )
+    unset = [
+        name for name in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED") if env.get(name) != "1"
+    ]
+    assert not unset, (
+        f"{unset} not set to 1 in the image's ENV: the service would write bytecode into the "
+        "container at run time, or hold its logs in a buffer"
+    )

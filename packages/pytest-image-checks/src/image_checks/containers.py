@@ -1,0 +1,119 @@
+"""Starting the image under test with testcontainers.
+
+Ports are always published on 127.0.0.1 (never 0.0.0.0) on a random host port; readiness is
+an HTTP probe of the table's health path (or, for an image that serves no HTTP, the container
+running). Every container and network is labelled with the session id so that the
+session's finalizer can remove whatever a failed test left behind.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+import httpx
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.network import Network
+from testcontainers.core.wait_strategies import HttpWaitStrategy
+
+from image_checks.table import Table
+
+# The logs of every container this module started and stopped during the current test, kept
+# as each stops, so that a failing test's report carries them (conftest.py clears and reads it).
+STOPPED_LOGS: list[tuple[str, str]] = []
+
+
+@contextmanager
+def logs_kept(container: ServiceContainer, name: str) -> Iterator[None]:
+    """Keeps the container's logs in ``STOPPED_LOGS`` before it is stopped."""
+    try:
+        yield
+    finally:
+        with suppress(Exception):
+            STOPPED_LOGS.append((name, container.logs_text()[-5000:]))
+
+
+class ServiceContainer(DockerContainer):
+    """A container whose ports are published on 127.0.0.1 only, with an HTTP helper."""
+
+    service_port: int | None = None  # the port ``url`` reaches
+
+    def with_loopback_port(self, port: int) -> ServiceContainer:
+        """Publishes ``port`` on a random host port bound to 127.0.0.1."""
+        self.ports[f"{port}/tcp"] = ("127.0.0.1", None)  # type: ignore[assignment]
+        self.service_port = port
+        return self
+
+    def url(self, path: str = "/") -> str:
+        """The published URL of ``path`` on the service port."""
+        assert self.service_port is not None, "the table names no port ([tool.image-checks])"
+        return f"http://127.0.0.1:{self.get_exposed_port(self.service_port)}{path}"
+
+    def get(self, path: str, **params: str) -> httpx.Response:
+        """GETs ``path`` on the service through its published port."""
+        return httpx.get(self.url(path), params=params, timeout=15)
+
+    def python(self, code: str) -> tuple[int, str]:
+        """Runs ``python -c code`` inside the container as its user: exit code and output.
+
+        An image without ``python`` on its PATH gives the engine's exit code (126 or 127) and
+        its message, for the check to show.
+        """
+        result = self.exec(["python", "-c", code])
+        return result.exit_code, result.output.decode(errors="replace").strip()
+
+    def logs_text(self) -> str:
+        """Everything the container wrote to stdout and stderr."""
+        out, err = self.get_logs()
+        return (out + err).decode(errors="replace")
+
+
+def private_network() -> Network:
+    """A user-defined bridge network for app <-> stand-in traffic (labelled with the session)."""
+    return Network()
+
+
+@contextmanager
+def running_service(
+    image: str,
+    table: Table,
+    env: dict[str, str] | None = None,
+    network: Network | None = None,
+    startup_timeout_s: float | None = None,
+    **docker_kwargs: object,
+) -> Iterator[tuple[ServiceContainer, float]]:
+    """Starts the image, waits for its health path to answer 200 and yields it with the wait.
+
+    The wait gives up after ``startup_timeout_s`` (default: the start-up budget). Without
+    ``[tool.image-checks.http]`` the container is only started.
+
+    Yields:
+        The started container and the seconds from ``docker start`` to the first 200.
+    """
+    container = ServiceContainer(image, **docker_kwargs).with_envs(**(env or {}))
+    if table.port is not None:
+        container.with_loopback_port(table.port)
+    if table.http is not None and table.port is not None:
+        container.waiting_for(
+            HttpWaitStrategy(table.port, table.http.health_path)
+            .for_status_code(200)
+            .with_startup_timeout(int(startup_timeout_s or table.http.startup_budget_s))
+            .with_poll_interval(0.05)
+        )
+    if network is not None:
+        container.with_network(network)
+    started = time.perf_counter()
+    with container, logs_kept(container, f"{image} {' '.join(env or {})}".strip()):
+        seconds = time.perf_counter() - started
+        _published_on_loopback_only(container)
+        yield container, seconds
+
+
+def _published_on_loopback_only(container: ServiceContainer) -> None:
+    """Guards the harness: test traffic stays on 127.0.0.1 (raises if a port is published wider)."""
+    container.reload()
+    ports = container.get_wrapped_container().attrs["NetworkSettings"]["Ports"] or {}
+    wider = [b for bindings in ports.values() for b in bindings or [] if b["HostIp"] != "127.0.0.1"]
+    if wider:
+        raise RuntimeError(f"a test container is published beyond 127.0.0.1: {wider}")

@@ -1,0 +1,143 @@
+"""The image's files and layers, read from ``docker export`` and ``docker save``."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import json
+import posixpath
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+
+from image_checks.secrets import find_secrets
+
+WHITEOUT = ".wh."
+OPAQUE = ".wh..wh..opq"
+HASHED_UP_TO = 4 * 1024 * 1024  # files up to this size are hashed, enough for keys and bundles
+
+
+class ImageFilesystem:
+    """The flattened filesystem of an image: every path with its metadata and contents."""
+
+    def __init__(self, archive: bytes) -> None:
+        """Indexes an export tarball; paths have no leading slash."""
+        self._tar = tarfile.open(fileobj=io.BytesIO(archive))  # noqa: SIM115 - kept for reads
+        self.members: dict[str, tarfile.TarInfo] = {
+            m.name.removeprefix("./").rstrip("/"): m for m in self._tar.getmembers()
+        }
+
+    @classmethod
+    def export(
+        cls, client: docker.DockerClient, image: str, labels: dict[str, str]
+    ) -> ImageFilesystem:
+        """Exports a (never started) container of ``image``."""
+        container = client.containers.create(image, labels=labels)
+        try:
+            return cls(b"".join(container.export()))
+        finally:
+            container.remove(force=True)
+
+    def files(self) -> Iterator[tarfile.TarInfo]:
+        """The regular files."""
+        return (m for m in self.members.values() if m.isfile())
+
+    def extract(self, path: str, into: Path) -> bool:
+        """Extracts ``path`` (absolute) and what is under it into ``into``, as ``docker cp``.
+
+        Paths are named from the last component of ``path`` on; False when there is no such path.
+        """
+        prefix = path.strip("/")
+        parent = posixpath.dirname(prefix)
+        chosen = []
+        for name, member in self.members.items():
+            if name == prefix or name.startswith(prefix + "/"):
+                renamed = copy.copy(member)
+                renamed.name = posixpath.relpath(name, parent) if parent else name
+                chosen.append(renamed)
+        if not chosen:
+            return False
+        self._tar.extractall(into, members=chosen, filter="data")
+        return True
+
+    def read(self, path: str) -> bytes:
+        """The contents of a regular file."""
+        handle = self._tar.extractfile(self.members[path])
+        assert handle is not None, f"{path} is not a regular file"
+        return handle.read()
+
+
+@dataclass
+class Layer:
+    """One filesystem layer: the instruction that made it, its size and its files."""
+
+    created_by: str
+    size: int
+    files: dict[str, int] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+    secrets: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class LayerReport:
+    """Layers of an image and the bytes later layers overwrite or delete (dive's waste)."""
+
+    layers: list[Layer]
+    wasted_bytes: int
+    wasted_files: list[tuple[str, int]]
+
+
+def analyze_layers(client: docker.DockerClient, image: str) -> LayerReport:
+    """Reads ``docker save`` of ``image`` and accounts for every file of every layer."""
+    saved = io.BytesIO(b"".join(client.images.get(image).save()))
+    with tarfile.open(fileobj=saved) as archive:
+        manifest = json.load(archive.extractfile("manifest.json"))[0]
+        config = json.load(archive.extractfile(manifest["Config"]))
+        history = [h for h in config.get("history", []) if not h.get("empty_layer")]
+        layers = [
+            _read_layer(archive, path, history[i].get("created_by", "") if i < len(history) else "")
+            for i, path in enumerate(manifest["Layers"])
+        ]
+    wasted = _wasted(layers)
+    return LayerReport(layers, sum(size for _, size in wasted), wasted)
+
+
+def _read_layer(archive: tarfile.TarFile, path: str, created_by: str) -> Layer:
+    """One layer's files (sized and, when small, hashed) and whiteouts."""
+    layer = Layer(created_by=created_by, size=0)
+    with tarfile.open(fileobj=archive.extractfile(path)) as layer_tar:
+        for member in layer_tar.getmembers():
+            name = member.name.removeprefix("./").rstrip("/")
+            base = posixpath.basename(name)
+            if base.startswith(WHITEOUT):
+                parent = posixpath.dirname(name)
+                layer.removed.append(parent if base == OPAQUE else posixpath.join(parent, base[4:]))
+            elif member.isfile():
+                layer.files[name] = member.size
+                layer.size += member.size
+                if member.size <= HASHED_UP_TO:
+                    data = layer_tar.extractfile(member).read()
+                    layer.digests[name] = hashlib.sha256(data).hexdigest()
+                    if kinds := find_secrets(name, data):
+                        layer.secrets[name] = kinds
+    return layer
+
+
+def _wasted(layers: list[Layer]) -> list[tuple[str, int]]:
+    """Files whose bytes a later layer overwrote or deleted, with those bytes."""
+    present: dict[str, int] = {}
+    wasted: list[tuple[str, int]] = []
+    for layer in layers:
+        for removed in layer.removed:
+            for path in [p for p in present if p == removed or p.startswith(removed + "/")]:
+                wasted.append((path, present.pop(path)))
+        for path, size in layer.files.items():
+            if path in present:
+                wasted.append((path, present[path]))
+            present[path] = size
+    return wasted

@@ -1,0 +1,468 @@
+"""The pytest plugin (entry point ``pytest11``): options, fixtures and the session's notes.
+
+``pytest --pyargs image_checks --image REF --image-table FILE`` runs every generic check of
+``image_checks/checks`` against the image ``REF``; ``--build-context DIR`` adds the checks of
+the build context and the build cache (and, without ``--image``, builds the image under test
+from it). A conftest adds the checks to a run of its own folder with :func:`include_checks`.
+
+Checks of a section the table does not configure are deselected and listed as "not
+configured" in the terminal summary and the facts record, never skipped in silence. Without a
+Docker engine the checks do not run, the rest of the session does, and the session fails with
+one line saying so (``IMAGE_CHECKS_ALLOW_NO_ENGINE=1`` skips them instead, except under CI).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+from docker.errors import DockerException, ImageNotFound
+from filelock import FileLock
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.remote.webdriver import WebDriver
+from testcontainers.core.labels import LABEL_SESSION_ID, SESSION_ID, create_labels
+
+from image_checks import browser, deployment_files, engine, workers
+from image_checks.containers import STOPPED_LOGS, ServiceContainer, running_service
+from image_checks.facts import Facts
+from image_checks.filesystem import ImageFilesystem, LayerReport, analyze_layers
+from image_checks.table import SECTIONS, Environment, Section, Table, TableError, load_table
+
+CHECKS_DIR = Path(__file__).with_name("checks")
+CHECKS_NODE = "image_checks/checks/"  # what the checks' node ids hold, wherever installed
+SECTION_MARK = "image_checks_section"
+IMAGE_FIXTURES = {"image", "image_table", "docker_client", "image_attrs", "service"}
+BASE_LABEL = "org.opencontainers.image.base.name"
+DIGEST_LABEL = "org.opencontainers.image.base.digest"
+
+TABLE = pytest.StashKey[Table]()
+NO_ENGINE = pytest.StashKey[str]()
+NOT_CONFIGURED = pytest.StashKey[dict[str, list[str]]]()
+WORKER_FACTS = pytest.StashKey[Facts]()  # the controller's merge of its workers' facts
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The plugin's options; each also reads an ``IMAGE_CHECKS_*`` variable (table.Environment)."""
+    group = parser.getgroup("image-checks", "image checks (pytest-image-checks)")
+    group.addoption("--image", metavar="REF", help="the image under test (an existing image)")
+    group.addoption(
+        "--image-table",
+        metavar="FILE",
+        type=Path,
+        help="a pyproject.toml or TOML file holding [tool.image-checks] "
+        "(default: pyproject.toml of the rootdir)",
+    )
+    group.addoption(
+        "--build-context",
+        metavar="DIR",
+        type=Path,
+        help="the image's build context: runs the build-context and cache checks",
+    )
+    group.addoption(
+        "--dockerfile", metavar="FILE", type=Path, help="the Dockerfile, relative to the context"
+    )
+    group.addoption(
+        "--image-base", metavar="REF", help="the base of an image that does not label it"
+    )
+    group.addoption(
+        "--image-reports", metavar="DIR", type=Path, help="where facts, SBOM, screenshots go"
+    )
+    parser.addini(
+        workers.SCOPES_INI,
+        "node id prefixes each run whole on one xdist worker (beside the generic checks)",
+        type="linelist",
+        default=[],
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Registers the section marker; under xdist, prepares the controller to share one image."""
+    config.addinivalue_line(
+        "markers", f"{SECTION_MARK}(name): needs [tool.image-checks.<name>]; deselected without"
+    )
+    if workers.is_controller(config):
+        workers.make_shared_folder()
+        config.stash[WORKER_FACTS] = Facts()
+        config.stash[NOT_CONFIGURED] = config.stash[WORKER_FACTS].not_configured
+
+
+def include_checks(config: pytest.Config) -> None:
+    """Adds the generic checks to this run's arguments (call it from ``pytest_configure``)."""
+    if not any(Path(arg.split("::")[0]).resolve() == CHECKS_DIR for arg in config.args):
+        config.args.append(str(CHECKS_DIR))
+
+
+def environment(config: pytest.Config) -> Environment:
+    """The environment as the harness reads it, with the command line's options over it."""
+    env = Environment()
+    options = {
+        "image": config.getoption("image"),
+        "table": config.getoption("image_table"),
+        "build_context": config.getoption("build_context"),
+        "dockerfile": config.getoption("dockerfile"),
+        "base": config.getoption("image_base"),
+        "reports": config.getoption("image_reports"),
+    }
+    return env.model_copy(update={k: v for k, v in options.items() if v is not None})
+
+
+def table_of(config: pytest.Config) -> Table:
+    """The session's table, read and validated once.
+
+    Raises:
+        pytest.UsageError: the table is missing or invalid, naming the file and the keys.
+    """
+    if TABLE not in config.stash:
+        env = environment(config)
+        path = env.table or config.rootpath / "pyproject.toml"
+        try:
+            config.stash[TABLE] = load_table(
+                path,
+                build_context=env.build_context,
+                dockerfile=env.dockerfile,
+                environment=env,
+            )
+        except TableError as exc:
+            raise pytest.UsageError(f"{exc} (name the table with --image-table FILE)") from None
+    return config.stash[TABLE]
+
+
+def is_check(item: pytest.Item) -> bool:
+    """Whether ``item`` is one of the generic checks."""
+    return Path(item.path).is_relative_to(CHECKS_DIR)
+
+
+def _uses_the_image(item: pytest.Item) -> bool:
+    return is_check(item) or bool(IMAGE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def sections(item: pytest.Item) -> set[Section]:
+    """The sections of the table ``item`` needs (``@pytest.mark.image_checks_section``)."""
+    return {name for marker in item.iter_markers(SECTION_MARK) for name in marker.args}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Sets aside the checks of sections not configured and, without an engine, the image's."""
+    ours = [item for item in items if _uses_the_image(item)]
+    if not ours:
+        return
+    table = table_of(config)
+    missing: dict[str, list[str]] = {}
+    for item in ours:
+        for section in sorted(sections(item)):
+            if section not in SECTIONS:
+                raise pytest.UsageError(f"{item.nodeid}: no section {section!r} in the table")
+            if not table.configured(section):
+                missing.setdefault(section, []).append(item.nodeid)
+    if dropped := {nodeid for nodeids in missing.values() for nodeid in nodeids}:
+        config.hook.pytest_deselected(items=[i for i in items if i.nodeid in dropped])
+        items[:] = [item for item in items if item.nodeid not in dropped]
+    config.stash[NOT_CONFIGURED] = missing
+    ours = [item for item in ours if item.nodeid not in dropped]
+    if not ours or (problem := engine.engine_problem()) is None:
+        return
+    if table.environment.allow_no_engine and not table.environment.ci:
+        for item in ours:
+            item.add_marker(pytest.mark.skip(reason=problem))
+        return
+    config.stash[NO_ENGINE] = (
+        f"image checks: {len(ours)} tests not run: {problem}; start a Docker engine, or set "
+        "IMAGE_CHECKS_ALLOW_NO_ENGINE=1 to skip them"
+    )
+    items[:] = [item for item in items if item not in ours]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Hands the generic checks, and each ``image_checks_scopes`` prefix, to one worker whole."""
+    return workers.scheduler(config, log, CHECKS_NODE)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """Takes what a finished xdist worker measured and noted (the controller)."""
+    config: pytest.Config = node.config  # type: ignore[attr-defined]
+    sent = workers.received(node)
+    record = config.stash[WORKER_FACTS]
+    record.merge({"not_configured": sent.get("not_configured", {})})
+    if "facts" in sent:
+        record.merge(sent["facts"])
+    if sent.get("no_engine"):
+        config.stash[NO_ENGINE] = sent["no_engine"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Lists the sections the table does not configure, and says why the checks did not run."""
+    config = terminalreporter.config
+    for section, nodeids in config.stash.get(NOT_CONFIGURED, {}).items():
+        hint = " and no build context (--build-context)" if section == "build" else ""
+        terminalreporter.write_line(
+            f"not configured: [tool.image-checks.{section}]{hint}; "
+            f"its {len(nodeids)} checks were deselected",
+            yellow=True,
+        )
+    if message := config.stash.get(NO_ENGINE, None):
+        terminalreporter.write_line(message, red=True, bold=True)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fails a session whose checks could not run.
+
+    Under xdist, a worker sends its notes to the controller, which writes the facts and removes
+    the shared image.
+    """
+    config = session.config
+    if workers.is_worker(config):
+        workers.send(config, "not_configured", config.stash.get(NOT_CONFIGURED, {}))
+        workers.send(config, "no_engine", config.stash.get(NO_ENGINE, ""))
+    if workers.is_controller(config):
+        record = config.stash[WORKER_FACTS]
+        if record.figures or record.details:
+            record.write(environment(config).reports)
+        workers.remove_shared_image_and_folder()
+    if config.stash.get(NO_ENGINE, None) and session.exitstatus in (0, 5):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Forgets the logs of containers an earlier test started and stopped."""
+    STOPPED_LOGS.clear()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[object]:
+    """Attaches the test's containers' logs and its browser page's screenshot to its failure."""
+    report = yield
+    if report.failed and report.when == "call":
+        for name, logs in STOPPED_LOGS:
+            report.sections.append((f"logs of {name}", logs))
+    if report.failed:
+        for name, value in getattr(item, "funcargs", {}).items():
+            if isinstance(value, WebDriver):
+                shot = browser.screenshot_path(
+                    environment(item.config).reports, f"screenshot-{item.name}"
+                )
+                with contextlib.suppress(WebDriverException):
+                    value.save_screenshot(str(shot))
+                    report.sections.append((f"screenshot of {name}", str(shot.resolve())))
+            container = value[0] if isinstance(value, tuple) and value else value
+            if isinstance(container, ServiceContainer):
+                with contextlib.suppress(DockerException):
+                    report.sections.append((f"logs of {name}", container.logs_text()[-5000:]))
+    return report
+
+
+@pytest.fixture(scope="session")
+def image_table(pytestconfig: pytest.Config) -> Table:
+    """``[tool.image-checks]``, validated."""
+    return table_of(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def image_reports(image_table: Table) -> Path:
+    """The folder the checks write their reports into (facts, SBOM, screenshots)."""
+    folder = image_table.environment.reports
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _remove_leftovers(client: docker.DockerClient) -> None:
+    """Removes every container and network this session made that is still there."""
+    selector = {"label": f"{LABEL_SESSION_ID}={SESSION_ID}"}
+    for container in client.containers.list(all=True, filters=selector):
+        container.remove(force=True)
+    for network in client.networks.list(filters=selector):
+        network.remove()
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[docker.DockerClient]:
+    """A client of the engine; at the end, what a failed test left behind is removed."""
+    client = docker.from_env()
+    yield client
+    with contextlib.suppress(DockerException):
+        _remove_leftovers(client)
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def facts(request: pytest.FixtureRequest, image_reports: Path) -> Iterator[Facts]:
+    """The session's measurements; written once, at the end, for the report."""
+    record = Facts(not_configured=request.config.stash.get(NOT_CONFIGURED, {}))
+    yield record
+    if workers.is_worker(request.config):
+        workers.send(request.config, "facts", record.to_dict())  # the controller writes them
+    else:
+        record.write(image_reports)
+
+
+@pytest.fixture(scope="session")
+def docker_cli(image_table: Table) -> str:
+    """A docker CLI that builds with BuildKit (docker-py cannot)."""
+    try:
+        return engine.buildkit_cli(image_table.environment.docker)
+    except LookupError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+def _build_or_fail(table: Table, tag: str) -> None:
+    """Builds the table's build context as ``tag``, or fails the test with the build's output."""
+    result = engine.build(table, tag)
+    if result.returncode != 0:
+        pytest.fail(engine.failure(result), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def image(docker_client: docker.DockerClient, image_table: Table) -> Iterator[str]:
+    """The image under test: ``--image``, or a build of the build context, removed at the end.
+
+    Under xdist, one build serves every worker.
+    """
+    if tag := image_table.environment.image:
+        try:
+            docker_client.images.get(tag)
+        except ImageNotFound:
+            pytest.fail(f"the image {tag} is not in the local engine (--image)", pytrace=False)
+        yield tag
+        return
+    if not image_table.configured("build"):
+        pytest.fail(
+            "no image to check: name one with --image REF, or give its build context with "
+            "--build-context DIR",
+            pytrace=False,
+        )
+    tag = f"image-checks:pytest-{uuid.uuid4().hex[:8]}"
+    if shared := workers.shared_folder():
+        with FileLock(shared / "image.lock"):
+            tag_file, failed_file = shared / "image-tag", shared / "image-failed"
+            if failed_file.exists():  # a worker cannot stop the session: its tests fail
+                pytest.fail(failed_file.read_text(), pytrace=False)
+            if not tag_file.exists():
+                result = engine.build(image_table, tag)
+                if result.returncode != 0:
+                    failed_file.write_text(engine.failure(result))
+                    pytest.fail(engine.failure(result), pytrace=False)
+                tag_file.write_text(tag)
+        yield tag_file.read_text()
+        _remove_leftovers(docker_client)  # the controller removes the image after every worker
+        return
+    _build_or_fail(image_table, tag)
+    yield tag
+    _remove_leftovers(docker_client)  # a leftover container would keep the image alive
+    docker_client.images.remove(tag, force=True)
+
+
+@pytest.fixture(scope="session")
+def image_attrs(docker_client: docker.DockerClient, image: str) -> dict:
+    """``docker image inspect`` of the image under test."""
+    return docker_client.images.get(image).attrs
+
+
+@dataclass(frozen=True)
+class BaseImage:
+    """The runtime base the image under test was built on, as its labels name it."""
+
+    name: str  # the image's name, from its base.name label (or --image-base)
+    table_name: str  # the name the table's bases give it ("" when none matches)
+    budget_mb: float  # its size budget: the matching base's, else max-image-mb
+    digest: str
+    layers: tuple[str, ...]
+    size: int
+    known_digests: frozenset[str]  # the local image id and any registry digests
+
+
+@pytest.fixture(scope="session")
+def base_image(
+    docker_client: docker.DockerClient, image_attrs: dict, image_table: Table
+) -> BaseImage:
+    """The runtime base named by the image's labels (or ``--image-base``), inspected."""
+    labels = image_attrs["Config"].get("Labels") or {}
+    name = labels.get(BASE_LABEL) or image_table.environment.base or ""
+    if not name:
+        pytest.fail(
+            f"the image does not say which base it was built on (no {BASE_LABEL} label): "
+            "label it in the build, or name the base with --image-base REF",
+            pytrace=False,
+        )
+    try:
+        attrs = docker_client.images.get(name).attrs
+    except ImageNotFound:
+        pytest.fail(f"the base {name} is not in the local engine; pull or make it", pytrace=False)
+    named = image_table.base_named(name)
+    return BaseImage(
+        name=name,
+        table_name=named.name if named else "",
+        budget_mb=named.max_image_mb if named else image_table.max_image_mb,
+        digest=labels.get(DIGEST_LABEL, ""),
+        layers=tuple(attrs["RootFS"]["Layers"]),
+        size=attrs["Size"],
+        known_digests=frozenset(
+            [attrs["Id"], *(d.split("@", 1)[1] for d in attrs.get("RepoDigests") or [])]
+        ),
+    )
+
+
+@pytest.fixture(scope="session")
+def image_files(docker_client: docker.DockerClient, image: str) -> ImageFilesystem:
+    """Every path of the image's filesystem, with contents (from ``docker export``)."""
+    return ImageFilesystem.export(docker_client, image, labels=create_labels(image, None))
+
+
+@pytest.fixture(scope="session")
+def layer_report(docker_client: docker.DockerClient, image: str, facts: Facts) -> LayerReport:
+    """Every layer of the image with its files, and the bytes wasted across layers."""
+    report = analyze_layers(docker_client, image)
+    facts.detail(
+        "layers",
+        [
+            {"size_mb": round(layer.size / 1e6, 2), "created_by": layer.created_by[:120]}
+            for layer in report.layers
+        ],
+    )
+    return report
+
+
+@pytest.fixture(scope="session")
+def manifests(image_table: Table) -> dict[str, dict[str, Any]]:
+    """Every Kubernetes object of ``[tool.image-checks.deployment] manifests``, by kind."""
+    assert image_table.deployment is not None, "needs the deployment section"
+    return deployment_files.manifests(image_table.folder, image_table.deployment)
+
+
+@pytest.fixture(scope="session")
+def pod(manifests: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The pod spec of the Deployment."""
+    if "Deployment" not in manifests:
+        pytest.fail(f"the manifests hold no Deployment (kinds: {sorted(manifests)})")
+    return manifests["Deployment"]["spec"]["template"]["spec"]
+
+
+@pytest.fixture(scope="session")
+def app_container(pod: dict[str, Any]) -> dict[str, Any]:
+    """The one container of the pod."""
+    containers = pod["containers"]
+    if len(containers) != 1:
+        pytest.fail(f"the Deployment's pod has {len(containers)} containers, not one")
+    return containers[0]
+
+
+@pytest.fixture(scope="session")
+def compose_app(image_table: Table) -> dict[str, Any]:
+    """The compose service that runs the image."""
+    assert image_table.deployment is not None, "needs the deployment section"
+    return deployment_files.compose_service(image_table.folder, image_table.deployment)
+
+
+@pytest.fixture(scope="session")
+def service(image: str, image_table: Table) -> Iterator[ServiceContainer]:
+    """The image running with its defaults, shared by the checks that only read from it."""
+    with running_service(image, image_table) as (container, _):
+        yield container

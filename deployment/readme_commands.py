@@ -86,6 +86,13 @@ COMMANDS: dict[str, Command] = {
     "curl http://127.0.0.1:8000/health": Command("run", expect='"status":"ok"'),
     'uv run python deployment/mutation_check.py "runs as root"': Command("run", timeout_s=900),
     "uv build --package pytest-image-checks": Command("run", timeout_s=120),
+    "pip install dist/pytest_image_checks-0.1.0-py3-none-any.whl": Command(
+        "ci", by="deployment/foreign_images.py"
+    ),
+    "pytest --pyargs image_checks --image my-service:1.0 --image-table image-checks.toml": Command(
+        "ci", by="deployment/foreign_images.py"
+    ),
+    "uv run python deployment/foreign_images.py": Command("run", timeout_s=900),
 }
 
 

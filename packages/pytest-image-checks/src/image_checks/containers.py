@@ -38,12 +38,17 @@ class ServiceContainer(DockerContainer):
     """A container whose ports are published on 127.0.0.1 only, with an HTTP helper."""
 
     service_port: int | None = None  # the port ``url`` reaches
+    interpreter: str = "python"  # what ``python`` runs: the table's venv's, else PATH's
 
     def with_loopback_port(self, port: int) -> ServiceContainer:
         """Publishes ``port`` on a random host port bound to 127.0.0.1."""
         self.ports[f"{port}/tcp"] = ("127.0.0.1", None)  # type: ignore[assignment]
         self.service_port = port
         return self
+
+    def get_container_host_ip(self) -> str:
+        """127.0.0.1: every port is published there, whatever testcontainers would guess."""
+        return "127.0.0.1"
 
     def url(self, path: str = "/") -> str:
         """The published URL of ``path`` on the service port."""
@@ -60,7 +65,7 @@ class ServiceContainer(DockerContainer):
         An image without ``python`` on its PATH gives the engine's exit code (126 or 127) and
         its message, for the check to show.
         """
-        result = self.exec(["python", "-c", code])
+        result = self.exec([self.interpreter, "-c", code])
         return result.exit_code, result.output.decode(errors="replace").strip()
 
     def logs_text(self) -> str:
@@ -92,6 +97,8 @@ def running_service(
         The started container and the seconds from ``docker start`` to the first 200.
     """
     container = ServiceContainer(image, **docker_kwargs).with_envs(**(env or {}))
+    if table.python is not None:
+        container.interpreter = f"/{table.venv_path()}/bin/python"
     if table.port is not None:
         container.with_loopback_port(table.port)
     if table.http is not None and table.port is not None:

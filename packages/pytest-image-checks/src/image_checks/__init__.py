@@ -9,7 +9,7 @@ import os
 # its session label instead. Read when testcontainers is imported, so set before that.
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
-from image_checks.plugin import include_checks  # noqa: E402
-from image_checks.table import Table, TableError, load_table  # noqa: E402
+from image_checks.plugin import include_checks
+from image_checks.table import Table, TableError, load_table
 
 __all__ = ["Table", "TableError", "include_checks", "load_table"]

@@ -26,7 +26,8 @@ CONTEXT_LISTER = "FROM scratch\nCOPY . /\n"
 
 def sentinel_name(pattern: str) -> str:
     """A name ``pattern`` (a glob) matches: ``*.pem`` gives ``pytest-sentinel.pem``."""
-    name = re.sub(r"\[[^]]*\]", "x", pattern).replace("*", "pytest-sentinel").replace("?", "x")
+    name = re.sub(r"\[([^]!])[^]]*\]", r"\1", pattern)  # a class: its first character
+    name = name.replace("*", "pytest-sentinel").replace("?", "x")
     assert fnmatch.fnmatch(name, pattern), f"no sentinel name for {pattern!r}"
     return name
 

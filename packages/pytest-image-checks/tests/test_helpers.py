@@ -1,0 +1,26 @@
+"""The pure helpers the checks rest on: sentinel names for the context's globs, and the
+listening ports of a /proc/net/tcp table."""
+
+import pytest
+
+from image_checks.checks.test_build_context import sentinel_name
+from image_checks.checks.test_http import listening_ports
+
+TCP = """\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000:1F40 00000000:0000 0A 00000000:00000000 00:00000000 00000000 65532 0 1 1
+   1: 0100007F:0050 0100007F:D2A4 01 00000000:00000000 00:00000000 00000000 65532 0 2 1
+"""
+
+
+@pytest.mark.parametrize(
+    ("pattern", "name"),
+    [("*.pem", "pytest-sentinel.pem"), ("id_rsa*", "id_rsapytest-sentinel"), (".env", ".env"),
+     ("*.py[cod]", "pytest-sentinel.pyc"), (".env.*", ".env.pytest-sentinel")],
+)  # fmt: skip
+def test_every_glob_gets_a_name_it_matches(pattern: str, name: str) -> None:
+    assert sentinel_name(pattern) == name
+
+
+def test_only_listening_sockets_count() -> None:
+    assert listening_ports(TCP) == [8000]  # 0x1F40; the established one to port 80 is not

@@ -18,7 +18,7 @@ def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
             monkeypatch.delenv(name, raising=False)
         for name, value in (env or {}).items():
             monkeypatch.setenv(name, value)
-        return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+        return pytester.runpytest_inprocess("-p", "no:cacheprovider", *args)
 
     return runner
 

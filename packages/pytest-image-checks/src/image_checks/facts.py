@@ -1,8 +1,11 @@
 """What the suite measured, as typed data: each figure once, with the budget it is held to.
 
-Checks record through the session's ``facts`` fixture; the session writes the whole record
-once, at its end, to ``image-facts.json`` in the reports folder (``--image-reports``), where
-``python -m image_checks.report`` reads it and prints each figure beside its budget.
+Checks record through the session's ``facts`` fixture. Each record also travels as a user
+property of the test that made it (``record_property``'s way: in the test's report, so from an
+xdist worker to the controller, and in the JUnit XML, ``image-checks:figure:NAME`` and so on);
+the process that reports merges them and writes the whole record once, at the end, to
+``image-facts.json`` in the reports folder (``--image-reports``), where ``python -m
+image_checks.report`` reads it and prints each figure beside its budget.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 FACTS_FILE = "image-facts.json"
+PREFIX = "image-checks:"  # of the user properties that carry a record: figure, detail, row
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class Facts:
     figures: dict[str, Figure] = field(default_factory=dict)
     details: dict[str, object] = field(default_factory=dict)
     not_configured: dict[str, list[str]] = field(default_factory=dict)
+    pending: list[tuple[str, str]] = field(default_factory=list, repr=False)  # not yet sent
 
     def figure(
         self,
@@ -50,6 +55,7 @@ class Facts:
         if name in self.figures:
             raise ValueError(f"the figure {name!r} was already recorded: measure it in one place")
         self.figures[name] = Figure(value, unit, budget, detail)
+        self.pending.append((f"{PREFIX}figure:{name}", json.dumps(asdict(self.figures[name]))))
 
     def detail(self, name: str, value: object) -> None:
         """Records structured detail ``name`` (replacing nothing: once, like a figure).
@@ -60,29 +66,35 @@ class Facts:
         if name in self.details:
             raise ValueError(f"the detail {name!r} was already recorded: record it in one place")
         self.details[name] = value
+        self.pending.append((f"{PREFIX}detail:{name}", json.dumps(value)))
 
     def append(self, name: str, row: object) -> None:
         """Adds ``row`` to the list kept under ``name`` (rows of a matrix, one per test)."""
         rows = self.details.setdefault(name, [])
         assert isinstance(rows, list), f"{name} is not a list of rows"
         rows.append(row)
+        self.pending.append((f"{PREFIX}row:{name}", json.dumps(row)))
 
-    def merge(self, other: dict[str, Any]) -> None:
-        """Adds a record another process wrote (``to_dict``): an xdist worker's.
+    def drain(self) -> list[tuple[str, str]]:
+        """The user properties recorded since the last call, to send with a test's report."""
+        sent, self.pending = self.pending, []
+        return sent
+
+    def receive(self, name: str, value: str) -> None:
+        """Records one user property ``drain`` gave (another process's, or this one's).
 
         Raises:
-            ValueError: a figure or detail both records hold (measured twice).
+            ValueError: a figure or detail recorded twice (measured in two places).
         """
-        for name, figure in other.get("figures", {}).items():
-            self.figure(name, **figure)
-        for name, value in other.get("details", {}).items():
-            if isinstance(value, list) and isinstance(self.details.get(name), list):
-                self.details[name].extend(value)  # type: ignore[attr-defined]
-            else:
-                self.detail(name, value)
-        for section, nodeids in other.get("not_configured", {}).items():
-            known = self.not_configured.setdefault(section, [])
-            known.extend(n for n in nodeids if n not in known)
+        kind, _, key = name.removeprefix(PREFIX).partition(":")
+        data = json.loads(value)
+        if kind == "figure":
+            self.figure(key, **data)
+        elif kind == "detail":
+            self.detail(key, data)
+        elif kind == "row":
+            self.append(key, data)
+        self.pending.pop()  # what was received is not sent again
 
     def to_dict(self) -> dict[str, Any]:
         """The record as plain data: ``figures`` (value, unit, budget, detail), ``details``."""

@@ -30,7 +30,7 @@ from testcontainers.core.labels import LABEL_SESSION_ID, SESSION_ID, create_labe
 
 from image_checks import browser, deployment_files, engine, workers
 from image_checks.containers import STOPPED_LOGS, ServiceContainer, running_service
-from image_checks.facts import Facts
+from image_checks.facts import PREFIX, Facts
 from image_checks.filesystem import ImageFilesystem, LayerReport, analyze_layers
 from image_checks.table import SECTIONS, Environment, Section, Table, TableError, load_table
 
@@ -44,7 +44,8 @@ DIGEST_LABEL = "org.opencontainers.image.base.digest"
 TABLE = pytest.StashKey[Table]()
 NO_ENGINE = pytest.StashKey[str]()
 NOT_CONFIGURED = pytest.StashKey[dict[str, list[str]]]()
-WORKER_FACTS = pytest.StashKey[Facts]()  # the controller's merge of its workers' facts
+RECORD = pytest.StashKey[Facts]()  # what the reporting process merges from every test's report
+LOCAL_FACTS = pytest.StashKey[Facts]()  # what this process's checks record
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -88,8 +89,24 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if workers.is_controller(config):
         workers.make_shared_folder()
-        config.stash[WORKER_FACTS] = Facts()
-        config.stash[NOT_CONFIGURED] = config.stash[WORKER_FACTS].not_configured
+    if not workers.is_worker(config):
+        config.stash[RECORD] = Facts()
+        config.pluginmanager.register(RecordMerger(config.stash[RECORD]), "image-checks-record")
+
+
+class RecordMerger:
+    """Merges the records each test's report carries, in the process that reports."""
+
+    def __init__(self, record: Facts) -> None:
+        """Merges into ``record``."""
+        self.record = record
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Takes the records of a test's last report (a worker's, or this process's)."""
+        if report.when == "teardown":
+            for name, value in report.user_properties:
+                if isinstance(name, str) and name.startswith(PREFIX):
+                    self.record.receive(name, str(value))
 
 
 def include_checks(config: pytest.Config) -> None:
@@ -189,10 +206,10 @@ def pytest_testnodedown(node: object, error: object) -> None:
     """Takes what a finished xdist worker measured and noted (the controller)."""
     config: pytest.Config = node.config  # type: ignore[attr-defined]
     sent = workers.received(node)
-    record = config.stash[WORKER_FACTS]
-    record.merge({"not_configured": sent.get("not_configured", {})})
-    if "facts" in sent:
-        record.merge(sent["facts"])
+    notes = config.stash.setdefault(NOT_CONFIGURED, {})
+    for section, nodeids in sent.get("not_configured", {}).items():
+        known = notes.setdefault(section, [])
+        known.extend(n for n in nodeids if n not in known)
     if sent.get("no_engine"):
         config.stash[NO_ENGINE] = sent["no_engine"]
 
@@ -223,10 +240,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if workers.is_worker(config):
         workers.send(config, "not_configured", config.stash.get(NOT_CONFIGURED, {}))
         workers.send(config, "no_engine", config.stash.get(NO_ENGINE, ""))
-    if workers.is_controller(config):
-        record = config.stash[WORKER_FACTS]
+    else:
+        record = config.stash[RECORD]
+        record.not_configured = config.stash.get(NOT_CONFIGURED, {})
         if record.figures or record.details:
             record.write(environment(config).reports)
+    if workers.is_controller(config):
         workers.remove_shared_image_and_folder()
     if config.stash.get(NO_ENGINE, None) and session.exitstatus in (0, 5):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -241,6 +260,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[object]:
     """Attaches the test's containers' logs and its browser page's screenshot to its failure."""
     report = yield
+    if report.when == "teardown" and LOCAL_FACTS in item.config.stash:
+        # The records travel with the test's last report, which junitxml writes as properties.
+        report.user_properties.extend(item.config.stash[LOCAL_FACTS].drain())
     if report.failed and report.when == "call":
         for name, logs in STOPPED_LOGS:
             report.sections.append((f"logs of {name}", logs))
@@ -294,14 +316,12 @@ def docker_client() -> Iterator[docker.DockerClient]:
 
 
 @pytest.fixture(scope="session")
-def facts(request: pytest.FixtureRequest, image_reports: Path) -> Iterator[Facts]:
-    """The session's measurements; written once, at the end, for the report."""
-    record = Facts(not_configured=request.config.stash.get(NOT_CONFIGURED, {}))
-    yield record
-    if workers.is_worker(request.config):
-        workers.send(request.config, "facts", record.to_dict())  # the controller writes them
-    else:
-        record.write(image_reports)
+def facts(pytestconfig: pytest.Config) -> Facts:
+    """What the checks measure, each figure once with its budget.
+
+    Sent with each test's report, and written once, at the end, by the process that reports.
+    """
+    return pytestconfig.stash.setdefault(LOCAL_FACTS, Facts())
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,8 @@ import pytest
 
 from image_checks.checks.test_build_context import sentinel_name
 from image_checks.checks.test_http import listening_ports
+from image_checks.plugin import CHECKS_NODE
+from image_checks.workers import scope_of
 
 TCP = """\
   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -24,3 +26,16 @@ def test_every_glob_gets_a_name_it_matches(pattern: str, name: str) -> None:
 
 def test_only_listening_sockets_count() -> None:
     assert listening_ports(TCP) == [8000]  # 0x1F40; the established one to port 80 is not
+
+
+@pytest.mark.parametrize(
+    ("nodeid", "scope"),
+    [
+        ("packages/x/src/image_checks/checks/test_layers.py::test_a", CHECKS_NODE),
+        ("../venv/lib/site-packages/image_checks/checks/test_http.py::test_b[1]", CHECKS_NODE),
+        ("container_tests/service/test_load.py::test_c", "container_tests/"),
+        ("unit_tests/test_routes.py::test_d", "unit_tests/test_routes.py"),
+    ],
+)
+def test_the_checks_and_each_scope_run_whole_on_one_worker(nodeid: str, scope: str) -> None:
+    assert scope_of(nodeid, CHECKS_NODE, ["container_tests/"]) == scope

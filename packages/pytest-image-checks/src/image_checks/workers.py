@@ -29,18 +29,27 @@ OUTPUT_KEY = "image_checks"
 SCOPES_INI = "image_checks_scopes"
 
 
-def scheduler(config: pytest.Config, log: object, checks: str) -> object:
-    """An xdist scheduler running ``checks`` and each ``image_checks_scopes`` prefix whole.
+def scope_of(nodeid: str, checks: str, prefixes: list[str]) -> str:
+    """The unit of work of ``nodeid``: the generic checks, a prefix, or its module.
 
-    Each of them runs on one worker; every other test module is spread on its own.
+    The generic checks are the node ids holding ``checks``, wherever the package is installed;
+    else the longest matching prefix of ``prefixes``; else the test's module.
     """
+    path = nodeid.split("::", 1)[0]
+    if checks in path:
+        return checks
+    return next((p for p in sorted(prefixes, key=len, reverse=True) if nodeid.startswith(p)), path)
+
+
+def scheduler(config: pytest.Config, log: object, checks: str) -> object:
+    """An xdist scheduler that runs each unit of work (``scope_of``) whole on one worker."""
     from xdist.scheduler import LoadScopeScheduling  # xdist is there: it calls this hook
 
-    prefixes = sorted([*config.getini(SCOPES_INI), checks], key=len, reverse=True)
+    prefixes = list(config.getini(SCOPES_INI))
 
     class ScopeScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return next((p for p in prefixes if nodeid.startswith(p)), nodeid.split("::", 1)[0])
+            return scope_of(nodeid, checks, prefixes)
 
     return ScopeScheduling(config, log)
 

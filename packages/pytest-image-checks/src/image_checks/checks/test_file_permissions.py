@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import stat
 import tarfile
+from collections.abc import Iterable
 
 import pytest
 
@@ -99,8 +100,7 @@ def test_app_bytecode_was_compiled_in_the_build(
 ) -> None:
     tag = _cache_tag(image_table)
     code = _code(image_files, image_table)
-    sources = [p for p in code if p.endswith(".py")]
-    missing = [p for p in sources if _pyc_path(p, tag) not in image_files.members]
+    sources, missing = _sources_without_bytecode(image_files, code, tag)
     assert sources, "no Python sources found under the code paths"
     assert not missing, f"modules of the code paths without {tag} bytecode: {missing}"
     pycs = [p for p in code if p.endswith(".pyc")]
@@ -119,7 +119,9 @@ def test_dependencies_are_compiled_to_bytecode(
     assert image_table.python is not None
     version = image_table.python.version
     site = f"{image_table.venv_path()}/lib/python{version}/site-packages"
-    sources, missing = _sources_without_bytecode(image_files, site, _cache_tag(image_table))
+    sources, missing = _sources_without_bytecode(
+        image_files, _under(image_files, site), _cache_tag(image_table)
+    )
     assert sources, f"no dependencies found under /{site}"
     assert not missing, (
         f"{len(missing)} of {len(sources)} dependency modules lack bytecode (compileall in the "
@@ -190,10 +192,10 @@ def _cache_tag(table: Table) -> str:
 
 
 def _sources_without_bytecode(
-    image_files: ImageFilesystem, folder: str, tag: str
+    image_files: ImageFilesystem, paths: Iterable[str], tag: str
 ) -> tuple[list[str], list[str]]:
-    """The .py files under ``folder``, and those of them without a ``tag`` .pyc."""
-    sources = [p for p in _under(image_files, folder) if p.endswith(".py")]
+    """The .py files among ``paths``, and those of them without a ``tag`` .pyc."""
+    sources = [p for p in paths if p.endswith(".py")]
     return sources, [p for p in sources if _pyc_path(p, tag) not in image_files.members]
 
 

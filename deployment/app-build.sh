@@ -78,12 +78,13 @@ rm -f "$REPORT_DIR/tests.xml" "$REPORT_DIR/image-facts.json" "$REPORT_DIR/audit.
 if run_step "prerequisites (uv, Docker engine, mmdebstrap)" deployment/prerequisites.sh; then
   run_step "lint (ruff, hadolint)" lint
   if run_step "build ${tags[*]}" deployment/build-image.sh "${tags[@]}"; then
-    # Two xdist workers; coverage of app/ with its 90 % gate (the whole unit suite runs). The
+    # Two xdist workers; coverage of app/ with its 90 % gate (the whole unit suite runs); a test
+    # skipped, xfailed or deselected, or none run, fails the step (--require-complete). The
     # plugin's options take their values after "=": pytest finds its rootdir before it loads
     # plugins, and would take a separate value (a reports folder elsewhere) for a test path.
     run_step "tests: uv run pytest (unit suite, then the image-verification suite)" \
-      uv run pytest -n 2 --cov=app --cov-report=term-missing --image="${tags[0]}" \
-      --image-reports="$REPORT_DIR" --junitxml="$REPORT_DIR/tests.xml"
+      uv run pytest -n 2 --cov=app --cov-report=term-missing --require-complete \
+      --image="${tags[0]}" --image-reports="$REPORT_DIR" --junitxml="$REPORT_DIR/tests.xml"
   else
     skip_step "tests" "no image was built"
   fi

@@ -20,6 +20,12 @@ STAND_IN_SOURCE = Path(__file__).with_name("stand_in") / "met_stub.py"
 STAND_IN_ALIAS = "met-stand-in"
 STAND_IN_PORT = 8080
 STAND_IN_READY = f"stand-in listening on {STAND_IN_PORT}"
+ARRIVED = "delayed search arrived: {term}"  # what the stand-in prints as a delayed search comes
+
+
+def arrivals(stand_in: ServiceContainer, term: str) -> int:
+    """How many delayed searches for ``term`` have reached the stand-in so far."""
+    return stand_in.logs_text().count(ARRIVED.format(term=term))
 
 
 def upstream_env(service: Service, url: str | None = None) -> dict[str, str]:

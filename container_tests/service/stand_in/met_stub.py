@@ -36,6 +36,7 @@ SEARCHES = {
 }
 OBJECTS = {"436524": {"objectID": 436524, "title": "Sunflowers", "primaryImage": IMAGE}}
 DELAYS = {"lag": LAG_SECONDS, "slow": SLOW_SECONDS}
+ARRIVED = "delayed search arrived:"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -64,6 +65,8 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.close()
             self.close_connection = True
             return
+        if term in DELAYS:  # the drain test waits for these lines before it stops the app
+            print(f"{ARRIVED} {term}", flush=True)
         time.sleep(DELAYS.get(term, 0))
         if term == "garbage":
             self.reply(200, "<html>maintenance</html>", content_type="text/html")

@@ -28,7 +28,7 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.remote.webdriver import WebDriver
 from testcontainers.core.labels import LABEL_SESSION_ID, SESSION_ID, create_labels
 
-from image_checks import browser, deployment_files, engine, workers
+from image_checks import browser, completeness, deployment_files, engine, workers
 from image_checks.containers import STOPPED_LOGS, ServiceContainer, running_service
 from image_checks.facts import PREFIX, Facts
 from image_checks.filesystem import ImageFilesystem, LayerReport, analyze_layers
@@ -46,6 +46,8 @@ NO_ENGINE = pytest.StashKey[str]()
 NOT_CONFIGURED = pytest.StashKey[dict[str, list[str]]]()
 RECORD = pytest.StashKey[Facts]()  # what the reporting process merges from every test's report
 LOCAL_FACTS = pytest.StashKey[Facts]()  # what this process's checks record
+COMPLETE = pytest.StashKey[completeness.Completeness]()  # with --require-complete
+INCOMPLETE = pytest.StashKey[list[str]]()  # why a session that had to be complete is not
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -74,6 +76,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--image-reports", metavar="DIR", type=Path, help="where facts, SBOM, screenshots go"
     )
+    group.addoption(
+        "--require-complete",
+        action="store_true",
+        default=None,
+        dest=completeness.OPTION,
+        help="fail the session when any test was skipped, xfailed, xpassed or deselected, "
+        "or none ran",
+    )
     parser.addini(
         workers.SCOPES_INI,
         "node id prefixes each run whole on one xdist worker (beside the generic checks)",
@@ -92,6 +102,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if not workers.is_worker(config):
         config.stash[RECORD] = Facts()
         config.pluginmanager.register(RecordMerger(config.stash[RECORD]), "image-checks-record")
+    if completeness.required(config, Environment().require_complete):
+        config.stash[COMPLETE] = completeness.Completeness()
+        config.pluginmanager.register(config.stash[COMPLETE], "image-checks-completeness")
 
 
 class RecordMerger:
@@ -212,6 +225,9 @@ def pytest_testnodedown(node: object, error: object) -> None:
         known.extend(n for n in nodeids if n not in known)
     if sent.get("no_engine"):
         config.stash[NO_ENGINE] = sent["no_engine"]
+    if COMPLETE in config.stash:  # every worker collects every test: the most any set aside
+        counted = config.stash[COMPLETE]
+        counted.deselected = max(counted.deselected, sent.get("deselected", 0))
 
 
 @pytest.hookimpl(trylast=True)
@@ -227,6 +243,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
     if message := config.stash.get(NO_ENGINE, None):
         terminalreporter.write_line(message, red=True, bold=True)
+    if problems := config.stash.get(INCOMPLETE, []):
+        terminalreporter.write_line(
+            f"--require-complete: the session is incomplete, {len(problems)} problems:",
+            red=True,
+            bold=True,
+        )
+        for problem in problems:
+            terminalreporter.write_line(f"  {problem}", red=True)
 
 
 @pytest.hookimpl(trylast=True)
@@ -240,6 +264,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if workers.is_worker(config):
         workers.send(config, "not_configured", config.stash.get(NOT_CONFIGURED, {}))
         workers.send(config, "no_engine", config.stash.get(NO_ENGINE, ""))
+        if COMPLETE in config.stash:
+            workers.send(config, "deselected", config.stash[COMPLETE].deselected)
     else:
         record = config.stash[RECORD]
         record.not_configured = config.stash.get(NOT_CONFIGURED, {})
@@ -249,6 +275,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         workers.remove_shared_image_and_folder()
     if config.stash.get(NO_ENGINE, None) and session.exitstatus in (0, 5):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if COMPLETE in config.stash and not workers.is_worker(config):
+        config.stash[INCOMPLETE] = config.stash[COMPLETE].problems()
+        if config.stash[INCOMPLETE] and session.exitstatus in (0, 5):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -396,6 +426,7 @@ class BaseImage:
     digest: str
     layers: tuple[str, ...]
     size: int
+    steps: int  # the entries of its history (``docker history``), on which the build adds its own
     known_digests: frozenset[str]  # the local image id and any registry digests
 
 
@@ -424,6 +455,7 @@ def base_image(
         digest=labels.get(DIGEST_LABEL, ""),
         layers=tuple(attrs["RootFS"]["Layers"]),
         size=attrs["Size"],
+        steps=len(docker_client.api.history(name)),
         known_digests=frozenset(
             [attrs["Id"], *(d.split("@", 1)[1] for d in attrs.get("RepoDigests") or [])]
         ),

@@ -20,11 +20,12 @@ same model (``Table.environment``); ``docs/reference.md`` of the package lists e
 from __future__ import annotations
 
 import fnmatch
+import signal
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SCHEMA_VERSION = 1
@@ -57,6 +58,7 @@ class Environment(BaseSettings):
     base: str | None = None  # IMAGE_CHECKS_BASE: the base of an image that does not label it
     reports: Path = Path("reports")  # IMAGE_CHECKS_REPORTS: facts, SBOM and screenshots
     allow_no_engine: bool = False  # IMAGE_CHECKS_ALLOW_NO_ENGINE=1: skip without an engine
+    require_complete: bool = False  # IMAGE_CHECKS_REQUIRE_COMPLETE=1 (as --require-complete)
     ci: bool = Field(False, validation_alias=AliasChoices("CI"))  # CI: never skip
     docker: str | None = Field(None, validation_alias=AliasChoices("DOCKER"))  # a BuildKit CLI
     chromium: Path = Field(
@@ -137,6 +139,12 @@ class Table(_Table):
     port: int | None = None  # the one port it EXPOSEs (None: it exposes none)
     command: tuple[str, ...]  # ENTRYPOINT + CMD, exec form
     healthcheck_command: tuple[str, ...] | None = None  # HEALTHCHECK CMD, exec form
+    # HEALTHCHECK's timing, as the image must set it (None: only required to be set, > 0).
+    healthcheck_interval_s: float | None = None  # --interval
+    healthcheck_timeout_s: float | None = None  # --timeout
+    healthcheck_start_period_s: float | None = None  # --start-period
+    healthcheck_retries: int | None = None  # --retries
+    stop_signal: str = "SIGTERM"  # STOPSIGNAL (what `docker stop` sends; SIGTERM when unset)
     version: str | None = None  # org.opencontainers.image.version
     license: str | None = None  # org.opencontainers.image.licenses
     max_image_mb: float  # size budget on a base the bases list does not name
@@ -144,7 +152,7 @@ class Table(_Table):
     max_added_mb: float  # bytes the build adds on top of its base
     max_added_layers: int  # layers the build adds on top of its base
     max_wasted_mb: float = 1.0  # bytes overwritten or deleted by later layers
-    stop_budget_s: float = 10  # SIGTERM -> exit code 0
+    stop_budget_s: float = 10  # `docker stop` -> exit code 0
     required_paths: NonEmpty  # must be in the image, relative to workdir
     workdir_allowed: frozenset[str]  # the only top-level entries of workdir
     image_excluded: NonEmpty  # globs no path of the image may match
@@ -157,6 +165,13 @@ class Table(_Table):
     deployment: Deployment | None = None
     folder: Path = Path()  # the table file's folder (set by load_table, not by the file)
     environment: Environment = Field(default_factory=Environment, exclude=True)
+
+    @field_validator("stop_signal")
+    @classmethod
+    def _a_signal(cls, name: str) -> str:
+        if name not in signal.Signals.__members__:
+            raise ValueError(f"{name!r} is not a signal name (SIGTERM, SIGINT, SIGQUIT, ...)")
+        return name
 
     def configured(self, section: Section) -> bool:
         """Whether ``section`` is configured (``build``: a build context is known)."""

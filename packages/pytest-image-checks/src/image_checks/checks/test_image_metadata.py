@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import signal
 import subprocess
 from pathlib import Path
 
+import docker
 import pytest
 
 from image_checks.table import Table
@@ -39,6 +42,26 @@ def test_image_runs_as_the_numeric_non_root_user(image_attrs: dict, image_table:
     assert int(uid) == image_table.user, f"USER is {user!r}, the table's user is {image_table.user}"
 
 
+# A USER step as BuildKit (``USER 65532``) and the classic builder (``#(nop)  USER``) record it.
+USER_STEP = re.compile(r"(?:^|#\(nop\)\s+)USER\s+(\S+)")
+
+
+def test_image_sets_its_user_itself(
+    docker_client: docker.DockerClient, image: str, base_image, image_table: Table
+) -> None:
+    # The base's own USER (distroless' nonroot) would hide a USER step deleted from the build.
+    history = docker_client.api.history(image)  # newest first
+    added = history[: max(len(history) - base_image.steps, 0)]
+    users = [m.group(1) for step in added if (m := USER_STEP.search(step.get("CreatedBy") or ""))]
+    assert users, (
+        f"the build sets no USER on top of {base_image.name} ({len(added)} steps of its own): "
+        "the image runs as whatever user its base names; set USER in the image's last stage"
+    )
+    assert users[0].split(":")[0] == str(image_table.user), (
+        f"the image's own last USER step is {users[0]}, the table's user is {image_table.user}"
+    )
+
+
 def test_image_workdir(image_attrs: dict, image_table: Table) -> None:
     workdir = image_attrs["Config"].get("WorkingDir") or "/"
     assert workdir == image_table.workdir, (
@@ -68,6 +91,30 @@ def test_image_has_an_exec_form_healthcheck_on_the_health_path(
         )
     assert check.get("Interval", 0) > 0, "HEALTHCHECK needs an explicit interval"
     assert check.get("Timeout", 0) > 0, "HEALTHCHECK needs an explicit timeout"
+    wanted = {
+        "--interval": (image_table.healthcheck_interval_s, check.get("Interval", 0) / 1e9),
+        "--timeout": (image_table.healthcheck_timeout_s, check.get("Timeout", 0) / 1e9),
+        "--start-period": (
+            image_table.healthcheck_start_period_s,
+            check.get("StartPeriod", 0) / 1e9,
+        ),
+        "--retries": (image_table.healthcheck_retries, check.get("Retries", 0)),
+    }
+    differ = [
+        f"{flag} {got:g} (the table: {want:g})"
+        for flag, (want, got) in wanted.items()
+        if want is not None and got != want
+    ]
+    assert not differ, f"the image's HEALTHCHECK differs from the table: {', '.join(differ)}"
+
+
+def test_image_stops_with_the_tables_signal(image_attrs: dict, image_table: Table) -> None:
+    said = image_attrs["Config"].get("StopSignal") or "SIGTERM"
+    number = int(said) if said.isdigit() else signal.Signals[f"SIG{said.removeprefix('SIG')}"]
+    assert number == signal.Signals[image_table.stop_signal], (
+        f"the image's STOPSIGNAL is {said}, the table's stop-signal is {image_table.stop_signal}: "
+        "`docker stop` and Kubernetes send it to ask the server to drain"
+    )
 
 
 def test_image_starts_the_app_whatever_its_base_sets(image_attrs: dict, image_table: Table) -> None:

@@ -11,7 +11,7 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,13 +26,16 @@ class Service(BaseModel):
         populate_by_name=True,
     )
 
-    upstream_timeout_s: float = 2.0
-    upstream_connect_timeout_s: float = 0.5
-    timeout_margin_s: float = 1.5
-    fuzz_examples: int = 40
-    load_seconds: float = 20
-    load_concurrency: int = 32
-    max_memory_mb: float = 128
+    upstream_timeout_s: float = Field(2.0, gt=0)
+    upstream_connect_timeout_s: float = Field(0.5, gt=0)
+    timeout_margin_s: float = Field(1.5, ge=0)
+    fuzz_examples: int = Field(40, gt=0)  # a fuzz run of nothing checks nothing
+    load_seconds: float = Field(20, gt=0)  # nor does a burst of no time
+    load_concurrency: int = Field(32, gt=0)
+    max_memory_mb: float = Field(128, gt=0)
+    # Distributions whose compiled modules the serving process (PID 1) must have loaded: the
+    # event loop and the HTTP parser uvicorn falls back from, silently, when they are missing.
+    server_extensions: tuple[str, ...] = Field(("uvloop", "httptools"), min_length=1)
 
 
 class SettingsError(Exception):

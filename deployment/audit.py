@@ -8,6 +8,7 @@ package's result instead:
 - ``audited``: every package audited, none with a known vulnerability (exit 0);
 - ``vulnerable``: a known vulnerability, named with its fix (exit 1);
 - ``partly audited``: some packages could not be audited, named (exit 1);
+- ``nothing audited``: the export lists no package at all: a broken export (exit 1);
 - ``not audited``: no package could be audited, the advisory service is unreachable (exit 0,
   or 1 with ``--require``, as in CI with network).
 
@@ -39,7 +40,9 @@ def verdict(result: dict[str, Any]) -> dict[str, Any]:
         for v in d.get("vulns", [])
         for fixed in [", ".join(v.get("fix_versions") or ["?"])]
     ]
-    if vulnerable:
+    if not dependencies:
+        line = "nothing audited: the export lists no runtime package"
+    elif vulnerable:
         line = f"vulnerable: {len(vulnerable)} known vulnerabilities"
     elif dependencies and len(skipped) == len(dependencies):
         line = "not audited: no advisory service reachable"
@@ -83,10 +86,16 @@ def main() -> int:
     print(f"[audit] {found['verdict']}")
     for line in found["vulnerabilities"]:
         print(f"[audit]   {line}")
-    if found["verdict"].startswith(("vulnerable", "partly")):
+    return exit_code(found, require=args.require)
+
+
+def exit_code(found: dict[str, Any], require: bool) -> int:
+    """The audit's exit code for its verdict (the rules of this module's docstring)."""
+    line = found["verdict"]
+    if line.startswith(("vulnerable", "partly", "nothing audited")):
         return 1
-    if found["verdict"].startswith("not audited"):
-        return 1 if args.require else 0
+    if line.startswith("not audited"):
+        return 1 if require else 0
     return 0
 
 

@@ -35,3 +35,11 @@ def test_a_misspelt_service_key_fails_naming_it(tmp_path: Path) -> None:
     path.write_text("[tool.service-checks]\nfuzz-exampels = 5\n")
     with pytest.raises(SettingsError, match=r"fuzz-exampels: Extra inputs are not permitted"):
         load_service(path)
+
+
+@pytest.mark.parametrize("key", ["load-seconds", "load-concurrency", "fuzz-examples"])
+def test_a_service_check_of_nothing_is_refused(tmp_path: Path, key: str) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(f"[tool.service-checks]\n{key} = 0\n")
+    with pytest.raises(SettingsError, match=rf"{key}: Input should be greater than 0"):
+        load_service(path)

@@ -65,6 +65,7 @@ def test_bounded_load_has_no_errors_restarts_or_memory_overrun(
         "load_peak_memory_mib", round(peak / 2**20, 1), "MiB", budget=service_expect.max_memory_mb,
         detail=f"under the burst, hard limit {limit / 2**20:.0f} MiB",
     )  # fmt: skip
+    assert summary["requests"], "the burst made no request: nothing was loaded"
     assert not result.failures, (
         f"{len(result.failures)} of {summary['requests']} requests failed under load: "
         f"{sorted(set(result.failures))[:5]}"

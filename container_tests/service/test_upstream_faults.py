@@ -6,6 +6,7 @@ import ipaddress
 import time
 
 import docker
+import httpx
 import pytest
 from testcontainers.core.network import Network
 
@@ -15,16 +16,22 @@ from image_checks.containers import ServiceContainer, running_service
 from image_checks.facts import Facts
 from image_checks.table import Table
 
-# Search term (the stand-in's behaviour) -> the status the app must answer.
+SEARCH = "GET /public/collection/v1/search"  # the upstream call a search makes first
+# Search term (the stand-in's behaviour) -> the status and the exact body the app must answer
+# (docs/service.md): the image URL, or {"detail": ...} naming the call, never more.
 MATRIX = [
-    ("sunflowers", 200),  # a hit with an image
-    ("nothing", 404),  # no hits: objectIDs null
-    ("ghost", 404),  # the first hit's object lookup answers 404
-    ("boom", 502),  # upstream HTTP 500
-    ("garbage", 502),  # a non-JSON body
-    ("shape", 502),  # JSON of the wrong shape
-    ("slow", 504),  # slower than UPSTREAM_TIMEOUT
-    ("reset", 502),  # connection reset
+    ("sunflowers", 200, "https://images.metmuseum.org/CRDImages/ep/original/DT1502_cropped2.jpg"),
+    ("nothing", 404, {"detail": "No results found."}),  # no hits: objectIDs null
+    ("ghost", 404, {"detail": "No results found. The first hit, object 999999, is gone."}),
+    ("boom", 502, {"detail": f"Upstream API answered 500 on {SEARCH}."}),
+    ("garbage", 502, {"detail": f"Upstream API answered a non-JSON body on {SEARCH}."}),
+    ("shape", 502, {"detail": f"Upstream API answered unexpected JSON on {SEARCH}."}),
+    ("slow", 504, {"detail": f"Upstream API timed out on {SEARCH}."}),  # past UPSTREAM_TIMEOUT
+    (
+        "reset",
+        502,
+        {"detail": f"Upstream API unreachable on {SEARCH}: ReadError."},
+    ),  # an RST as httpx reads
 ]
 
 
@@ -32,52 +39,51 @@ def _record(facts: Facts, case: str, status: int, seconds: float) -> None:
     facts.append("fault_matrix", {"case": case, "status": status, "seconds": round(seconds, 3)})
 
 
-def _check_answer(response_status: int, body: object, wanted: int, seconds: float,
+def _check_answer(response: httpx.Response, wanted: int, body: object, seconds: float,
                   service_expect: Service, case: str) -> None:  # fmt: skip
     bound = service_expect.upstream_timeout_s + service_expect.timeout_margin_s
-    assert response_status == wanted, (
-        f"{case}: answered {response_status}, expected {wanted}: {body}"
+    assert response.status_code == wanted, (
+        f"{case}: answered {response.status_code}, expected {wanted}: {response.text[:500]}"
     )
-    if wanted == 200:
-        assert isinstance(body, str), f"{case}: the answer must be a JSON string: {body!r}"
-    else:
-        assert isinstance(body, dict), f"{case}: the error must be a JSON object: {body!r}"
-        assert isinstance(body.get("detail"), str), f"{case}: no JSON detail: {body}"
-        assert body["detail"].strip(), f"{case}: empty detail"
+    assert response.headers.get("content-type") == "application/json", (
+        f"{case}: answered {response.headers.get('content-type')}, not application/json"
+    )
+    assert response.json() == body, f"{case}: answered {response.text[:500]}, expected {body!r}"
     assert seconds <= bound, (
         f"{case}: answered after {seconds:.2f} s, beyond UPSTREAM_TIMEOUT "
         f"{service_expect.upstream_timeout_s} s + {service_expect.timeout_margin_s} s margin"
     )
 
 
-def _search_with_upstream_at(url: str, case: str, status: int, image: str, network: Network,
-                             service_expect: Service, facts: Facts,
+def _search_with_upstream_at(url: str, case: str, status: int, body: object, image: str,
+                             network: Network, service_expect: Service, facts: Facts,
                              table: Table) -> float:  # fmt: skip
-    """Runs the app with its upstream at ``url``, searches once, checks the answer (``status``,
-    JSON, within the timeout) and returns the seconds it took."""
+    """Runs the app with its upstream at ``url``, searches once, checks the answer (``status``
+    and ``body``, within the timeout) and returns the seconds it took."""
     env = upstream_env(service_expect, url=url)
     with running_service(image, table, env=env, network=network) as (app, _):
         started = time.perf_counter()
         response = app.get("/api/search", title="sunflowers")
         seconds = time.perf_counter() - started
     _record(facts, case, response.status_code, seconds)
-    _check_answer(response.status_code, response.json(), status, seconds, service_expect, case)
+    _check_answer(response, status, body, seconds, service_expect, case)
     return seconds
 
 
-@pytest.mark.parametrize(("case", "status"), MATRIX, ids=[case for case, _ in MATRIX])
+@pytest.mark.parametrize(("case", "status", "body"), MATRIX, ids=[case for case, *_ in MATRIX])
 def test_fault_matrix(
     upstream_service: ServiceContainer,
     service_expect: Service,
     facts: Facts,
     case: str,
     status: int,
+    body: object,
 ) -> None:
     started = time.perf_counter()
     response = upstream_service.get("/api/search", title=case)
     seconds = time.perf_counter() - started
     _record(facts, case, response.status_code, seconds)
-    _check_answer(response.status_code, response.json(), status, seconds, service_expect, case)
+    _check_answer(response, status, body, seconds, service_expect, case)
     if case == "slow":  # the read timeout decides here, not the shorter connect timeout
         assert seconds >= service_expect.upstream_timeout_s, (
             f"slow: answered 504 after {seconds:.2f} s, before UPSTREAM_TIMEOUT "
@@ -101,6 +107,7 @@ def test_unanswered_connection_answers_504_within_the_connect_timeout(
         f"http://{silent}:8080",
         "unanswered",
         504,
+        {"detail": f"Upstream API timed out on {SEARCH}."},
         image,
         network,
         service_expect,
@@ -119,6 +126,7 @@ def test_unreachable_upstream_answers_502(
     image: str, network: Network, service_expect: Service, facts: Facts, image_table: Table
 ) -> None:
     closed_port = f"http://{STAND_IN_ALIAS}:9"  # the stand-in's host, where nothing listens
+    body = {"detail": f"Upstream API unreachable on {SEARCH}: ConnectError."}
     _search_with_upstream_at(
-        closed_port, "unreachable", 502, image, network, service_expect, facts, image_table
+        closed_port, "unreachable", 502, body, image, network, service_expect, facts, image_table
     )

@@ -1,7 +1,9 @@
 """The audit's verdict comes from each package's result, never from pip-audit's summary line:
 "no known vulnerabilities" only when every package was audited."""
 
-from deployment.audit import verdict
+import pytest
+
+from deployment.audit import exit_code, verdict
 
 
 def _skipped(name: str) -> dict:
@@ -32,3 +34,17 @@ def test_a_known_vulnerability_is_named_with_its_fix() -> None:
     found = verdict(result)
     assert found["verdict"] == "vulnerable: 1 known vulnerabilities"
     assert found["vulnerabilities"] == ["h11 0.1: GHSA-1234 (fixed in 1.2.3)"]
+
+
+@pytest.mark.parametrize("require", [False, True])
+def test_an_empty_export_fails_with_or_without_require(require: bool) -> None:
+    found = verdict({"dependencies": [], "fixes": []})
+    assert found["verdict"] == "nothing audited: the export lists no runtime package"
+    assert exit_code(found, require=require) == 1
+
+
+def test_unreachable_advisories_fail_only_when_required() -> None:
+    found = verdict({"dependencies": [_skipped("fastapi")], "fixes": []})
+    assert (exit_code(found, require=False), exit_code(found, require=True)) == (0, 1)
+    clean = verdict({"dependencies": [{"name": "httpx", "version": "0.28.1", "vulns": []}]})
+    assert exit_code(clean, require=True) == 0

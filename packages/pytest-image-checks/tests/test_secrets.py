@@ -1,7 +1,11 @@
 """The secret scan of every layer finds each token format, in any file, and only there."""
 
+import hashlib
+import io
+
 import pytest
 
+from image_checks.filesystem import scan
 from image_checks.secrets import find_secrets
 
 # One made-up token of each format (none of them valid anywhere), put together here so that
@@ -32,3 +36,14 @@ def test_password_assignments_count_only_in_configuration_files() -> None:
 
 def test_text_without_a_token_is_clean() -> None:
     assert find_secrets("app/main.py", b"import os\nAKI = 'A'\nghost_\n" * 1000) == []
+
+
+@pytest.mark.parametrize("offset", [0, 8 * 1024 * 1024 - 10], ids=["start", "across-a-piece"])
+def test_a_file_over_any_size_is_scanned_whole(offset: int) -> None:
+    # 12 MiB of padding with a key at the start or cut by the edge of a 4 MiB piece.
+    key = SAMPLES["private_key"]
+    data = bytearray(12 * 1024 * 1024)
+    data[offset : offset + len(key)] = key
+    digest, kinds = scan("usr/lib/big.so", io.BytesIO(bytes(data)))
+    assert kinds == ["private_key"]
+    assert digest == hashlib.sha256(data).hexdigest()

@@ -11,6 +11,7 @@ import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import docker
 
@@ -18,7 +19,8 @@ from image_checks.secrets import find_secrets
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
-HASHED_UP_TO = 4 * 1024 * 1024  # files up to this size are hashed, enough for keys and bundles
+CHUNK = 4 * 1024 * 1024  # files are hashed and scanned for secrets in pieces of this size ...
+OVERLAP = 64 * 1024  # ... each scanned with the end of the one before, so no secret is cut
 
 
 class ImageFilesystem:
@@ -108,7 +110,7 @@ def analyze_layers(client: docker.DockerClient, image: str) -> LayerReport:
 
 
 def _read_layer(archive: tarfile.TarFile, path: str, created_by: str) -> Layer:
-    """One layer's files (sized and, when small, hashed) and whiteouts."""
+    """One layer's files (sized, hashed and scanned whatever their size) and whiteouts."""
     layer = Layer(created_by=created_by, size=0)
     with tarfile.open(fileobj=archive.extractfile(path)) as layer_tar:
         for member in layer_tar.getmembers():
@@ -120,12 +122,26 @@ def _read_layer(archive: tarfile.TarFile, path: str, created_by: str) -> Layer:
             elif member.isfile():
                 layer.files[name] = member.size
                 layer.size += member.size
-                if member.size <= HASHED_UP_TO:
-                    data = layer_tar.extractfile(member).read()
-                    layer.digests[name] = hashlib.sha256(data).hexdigest()
-                    if kinds := find_secrets(name, data):
-                        layer.secrets[name] = kinds
+                layer.digests[name], kinds = scan(name, layer_tar.extractfile(member))
+                if kinds:
+                    layer.secrets[name] = kinds
     return layer
+
+
+def scan(name: str, stream: BinaryIO) -> tuple[str, list[str]]:
+    """The SHA-256 of a file read from ``stream``, and the kinds of secret it holds.
+
+    The file is read in pieces (``CHUNK``), so a file of any size is scanned in bounded memory;
+    each piece is scanned together with the last ``OVERLAP`` bytes of the one before it.
+    """
+    digest = hashlib.sha256()
+    kinds: set[str] = set()
+    tail = b""
+    while piece := stream.read(CHUNK):
+        digest.update(piece)
+        kinds.update(find_secrets(name, tail + piece))
+        tail = piece[-OVERLAP:]
+    return digest.hexdigest(), sorted(kinds)
 
 
 def _wasted(layers: list[Layer]) -> list[tuple[str, int]]:

@@ -44,6 +44,14 @@ SPEC = SchemaVersion.V1_5
 SPDX = get_spdx_licensing()
 
 
+# Lists (canonical name, version) of every distribution the venv's interpreter can see.
+INSTALLED_PROBE = (
+    "import importlib.metadata as m, json, re; "
+    "print(json.dumps(sorted({(re.sub(r'[-_.]+', '-', d.metadata['Name']).lower(), d.version) "
+    "for d in m.distributions()})))"
+)
+
+
 def canonical(name: str) -> str:
     """A distribution name as PEP 503 compares them."""
     return re.sub(r"[-_.]+", "-", name).lower()

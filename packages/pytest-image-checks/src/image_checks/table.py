@@ -102,6 +102,9 @@ class Python(_Table):
     code_paths: NonEmpty  # the application's own packages, relative to workdir
     lock: str = "uv.lock"  # the lock file in the build context (checks with a build context)
     allowed_licences: frozenset[str]  # SPDX ids a distribution may carry
+    # Globs (relative to site-packages) of installed files the build changes on purpose, such
+    # as shared objects it strips: they must exist, their RECORD hash is not compared.
+    changed_after_install: tuple[str, ...] = ()
 
 
 class Build(_Table):

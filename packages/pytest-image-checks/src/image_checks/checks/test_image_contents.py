@@ -4,6 +4,7 @@ Python image, the declared interpreter and no dev-only dependency."""
 from __future__ import annotations
 
 import fnmatch
+import json
 
 import pytest
 
@@ -11,6 +12,7 @@ from image_checks.containers import ServiceContainer
 from image_checks.facts import Facts
 from image_checks.filesystem import ImageFilesystem
 from image_checks.lockfile import dev_only
+from image_checks.sbom import INSTALLED_PROBE, canonical
 from image_checks.table import Table
 
 python = pytest.mark.image_checks_section("python")
@@ -72,21 +74,31 @@ def test_image_has_no_compiler_or_package_manager(
 
 @python
 @pytest.mark.image_checks_section("build")
-def test_no_dev_dependency_is_importable(
+def test_no_dev_dependency_is_installed_or_importable(
     service: ServiceContainer, image_table: Table, facts: Facts
 ) -> None:
-    # The list comes from the lock: every distribution only the dependency groups pull in.
+    # The list comes from the lock: every distribution only the dependency groups pull in, by
+    # its name in the image's metadata, and by its modules where it is installed here.
     assert image_table.python is not None
     lock = image_table.context_path() / image_table.python.lock
     if not lock.is_file():
         pytest.fail(f"the build context has no {image_table.python.lock} (python.lock)",
                     pytrace=False)  # fmt: skip
     dev = dev_only(lock)
-    facts.figure("dev_only_modules", len(dev.modules), detail="modules of dev-only wheels probed")
+    facts.figure(
+        "dev_only_distributions", len(dev.distributions),
+        detail=f"dev-only wheels looked for, {len(dev.modules)} of their modules probed",
+    )  # fmt: skip
     facts.detail("dev_only_not_installed_here", dev.not_installed)
-    assert dev.modules or not dev.groups, (
-        f"{lock.name} has dependency groups, but no module of theirs was found: nothing was checked"
+    assert dev.distributions or not dev.groups, (
+        f"{lock.name} has dependency groups, but no distribution only they pull in: nothing "
+        "was checked"
     )
+    code, output = service.python(INSTALLED_PROBE)
+    assert code == 0, f"python does not run in the image (exit {code}): {output[-500:]}"
+    installed = {name for name, _ in json.loads(output)}
+    shipped = sorted(installed & {canonical(d) for d in dev.distributions})
+    assert not shipped, f"dev-only distributions are installed in the image: {shipped}"
     probe = (
         "import importlib.util, sys; "
         f"found = [m for m in {dev.modules!r} if importlib.util.find_spec(m)]; "

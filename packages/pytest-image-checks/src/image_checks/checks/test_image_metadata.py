@@ -5,28 +5,31 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import docker
 import pytest
 
+from image_checks.filesystem import ImageFilesystem
 from image_checks.table import Table
 
 OCI = "org.opencontainers.image"
 
 
+def _git(context: Path, *args: str) -> bytes | None:
+    """What ``git ARGS`` prints in ``context`` (None when it fails)."""
+    result = subprocess.run(["git", *args], cwd=context, capture_output=True, check=False)
+    return result.stdout if result.returncode == 0 else None
+
+
 def context_revision(context: Path) -> str:
     """The build context's commit, with -dirty when it holds uncommitted changes, ``unknown``
     outside git."""
-
-    def git(*args: str) -> str:
-        result = subprocess.run(["git", *args], cwd=context, capture_output=True, text=True)
-        return result.stdout.strip() if result.returncode == 0 else ""
-
-    head = git("rev-parse", "--verify", "--quiet", "HEAD")
+    head = (_git(context, "rev-parse", "--verify", "--quiet", "HEAD") or b"").decode().strip()
     if not head:
         return "unknown"
-    return f"{head}-dirty" if git("status", "--porcelain") else head
+    return f"{head}-dirty" if _git(context, "status", "--porcelain") else head
 
 
 def _env(image_attrs: dict) -> dict[str, str]:
@@ -153,20 +156,64 @@ def test_image_carries_oci_labels(image_attrs: dict, image_table: Table) -> None
             f"the licenses label is {labels[f'{OCI}.licenses']!r}, the table's license "
             f"{image_table.license!r}"
         )
-    assert labels[f"{OCI}.created"] != "1970-01-01T00:00:00Z", "created not set"
 
 
 @pytest.mark.image_checks_section("build")
 def test_image_revision_label_is_the_build_contexts_commit(
-    image_attrs: dict, image_table: Table
+    image_attrs: dict, image_table: Table, image_files: ImageFilesystem
 ) -> None:
     assert image_table.build is not None
     labels = image_attrs["Config"].get("Labels") or {}
-    revision = context_revision(image_table.context_path())
-    assert labels.get(f"{OCI}.revision") == revision, (
-        f"the revision label is {labels.get(f'{OCI}.revision')!r}, the build context is at "
+    context = image_table.context_path()
+    revision = context_revision(context)
+    label = labels.get(f"{OCI}.revision")
+    assert label == revision, (
+        f"the revision label is {label!r}, the build context is at "
         f"{revision} (-dirty: uncommitted changes)"
     )
+    if revision == "unknown" or revision.endswith("-dirty") or image_table.python is None:
+        return
+    # The commit the label names must hold the code the image holds, file for file.
+    compared, differ = 0, []
+    for code_path in image_table.python.code_paths:
+        inside = image_table.in_workdir(code_path)
+        for path in sorted(image_files.members):
+            if not (path.startswith(inside + "/") and path.endswith(".py")):
+                continue
+            relative = f"{code_path.strip('/')}/{path.removeprefix(inside + '/')}"
+            committed = _git(context, "show", f"{label}:{relative}")
+            if committed is None:
+                differ.append(f"/{path}: not in commit {label} as {relative}")
+            elif committed != image_files.read(path):
+                differ.append(f"/{path}: differs from {relative} of commit {label}")
+            compared += 1
+    assert compared, f"no source file of {list(image_table.python.code_paths)} in the image"
+    assert not differ, (
+        "the image's code is not that of the commit its revision label names:\n"
+        + "\n".join(differ[:20])
+    )
+
+
+def test_image_created_label_is_a_time_of_its_build(image_attrs: dict, image_table: Table) -> None:
+    labels = image_attrs["Config"].get("Labels") or {}
+    said = labels.get(f"{OCI}.created", "")
+    try:
+        created = datetime.fromisoformat(said.replace("Z", "+00:00"))
+    except ValueError:
+        pytest.fail(f"the created label {said!r} is not an RFC 3339 time", pytrace=False)
+    assert created.tzinfo is not None, f"the created label {said!r} names no time zone"
+    assert datetime(2000, 1, 1, tzinfo=UTC) < created <= datetime.now(UTC), (
+        f"the created label {said!r} is not a time at which this image can have been made"
+    )
+    if image_table.configured("build"):
+        # Reproducible builds date the image by its commit: the label is the commit's time.
+        epoch = _git(image_table.context_path(), "show", "-s", "--format=%ct", "HEAD")
+        if epoch and not context_revision(image_table.context_path()).endswith("-dirty"):
+            committed = datetime.fromtimestamp(int(epoch), UTC)
+            assert created == committed, (
+                f"the created label is {said}, the build context's commit was made at "
+                f"{committed.isoformat()}"
+            )
 
 
 @pytest.mark.image_checks_section("python")

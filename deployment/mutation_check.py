@@ -7,16 +7,22 @@ folder (the checkout is never touched): text is matched ignoring how it is laid 
 and YAML paths are set structurally, so reformatting a file does not break its breaks.
 
 First an unmutated control run of the same tests must be green (otherwise a "caught" would mean
-nothing). Then, per break, the container test modules holding its tests run in the clone, and
-the verdict is read from their JUnit XML:
+nothing). Then, per break, the test modules holding its tests run in the clone, and the verdict
+is read from their JUnit XML. A test named for a break is the one of that name in the one module
+that defines it (a name defined twice is an error of the table):
 
-- ``caught``: every test named for the break failed;
+- ``caught``: an assertion (``assert``, ``pytest.fail``) of every test named for the break failed;
 - ``caught by the build``: the image did not build, so no test could run (reported apart);
-- ``MISSED``: a test named for the break passed.
+- ``error``: a named test errored (a fixture failed) or crashed on another exception, and none
+  passed: the break did something, but no check said what (reported apart, not a catch);
+- ``MISSED``: a test named for the break passed, or did not run.
 
 Results go to ``reports/mutation-check.json``; a run of every break also writes
-``docs/mutation-report.md``. Usage: ``uv run python deployment/mutation_check.py [NAME ...]`` (substrings of break
-names; all breaks by default). Exit code 1 when a break was missed, 2 when the control run failed.
+``docs/mutation-report.md``. Usage: ``uv run python deployment/mutation_check.py [NAME ...]``
+(substrings of break names; all breaks by default) or ``--sample N``: N breaks, chosen by the
+commit count of HEAD so that consecutive commits run consecutive slices and every break runs
+once in ``ceil(breaks / N)`` commits (CI runs ``--sample 6``). Exit code 1 when a break was
+missed or errored, 2 when the control run failed.
 """
 
 from __future__ import annotations
@@ -43,8 +49,11 @@ sys.path.insert(0, str(ROOT))
 from image_checks import junit  # noqa: E402
 
 BREAKS_FILE = ROOT / "deployment" / "mutations.toml"
-# Where the container tests are: this service's, and the generic checks of pytest-image-checks.
-TEST_FOLDERS = ("container_tests", "packages/pytest-image-checks/src/image_checks/checks")
+# The container tests (this service's, the generic checks of pytest-image-checks): each must be
+# named by a break. A break may also name a unit test that pins the table's policy.
+CONTAINER_FOLDERS = ("container_tests", "packages/pytest-image-checks/src/image_checks/checks")
+TEST_FOLDERS = (*CONTAINER_FOLDERS, "unit_tests")
+VERDICTS = ("caught", "caught by the build", "error", "MISSED")
 RESULTS = ROOT / "reports" / "mutation-check.json"
 REPORT = ROOT / "docs" / "mutation-report.md"
 BUILD_FAILED = "building the image failed"
@@ -130,25 +139,56 @@ def apply(brk: Break, tree: Path) -> None:
         target.write_text(yaml.safe_dump_all(documents, sort_keys=False), encoding="utf-8")
 
 
+def defining_module(name: str, root: Path = ROOT) -> str:
+    """The one test module that defines the test ``name``, relative to ``root``.
+
+    Raises:
+        ValueError: no module, or more than one, defines it.
+    """
+    found = [
+        str(path.relative_to(root))
+        for folder in TEST_FOLDERS
+        for path in sorted((root / folder).rglob("test_*.py"))
+        if re.search(rf"^def {name}\(", path.read_text(encoding="utf-8"), re.MULTILINE)
+    ]
+    if len(found) != 1:
+        raise ValueError(f"{len(found)} test modules define {name}: {found}")
+    return found[0]
+
+
 def modules_defining(names: tuple[str, ...], root: Path = ROOT) -> list[str]:
-    """The container test modules that define the tests ``names``, relative to ``root``."""
-    modules = set()
-    for name in names:
-        found = [
-            path
-            for folder in TEST_FOLDERS
-            for path in sorted((root / folder).rglob("test_*.py"))
-            if re.search(rf"^def {name}\(", path.read_text(encoding="utf-8"), re.MULTILINE)
-        ]
-        if not found:
-            raise ValueError(f"no container test is called {name}")
-        modules.update(str(path.relative_to(root)) for path in found)
-    return sorted(modules)
+    """The test modules that define the tests ``names``, relative to ``root``."""
+    return sorted({defining_module(name, root) for name in names})
 
 
-def failed_tests(report: Path) -> set[str]:
-    """Names (without parameters) of the tests that failed or errored in a JUnit XML file."""
-    return {case.test for case in junit.cases(report) if case.red}
+def sample(breaks: list[Break], size: int, commits: int) -> list[Break]:
+    """``size`` breaks, the slice of the ``commits``-th commit (consecutive ones tile them all)."""
+    size = min(size, len(breaks))
+    start = commits * size % len(breaks)
+    return [breaks[(start + i) % len(breaks)] for i in range(size)]
+
+
+def judge(brk: Break, cases: list[junit.Case], build_failed: bool) -> str:
+    """The verdict on a break from the JUnit cases of its run (see the module's docstring)."""
+    outcomes = []
+    for name in brk.catch:
+        module = Path(defining_module(name)).stem
+        mine = [c for c in cases if c.test == name and c.module == module]
+        if not mine:
+            outcomes.append("absent")
+        elif any(c.outcome == "failed" and c.asserted for c in mine):
+            outcomes.append("asserted")
+        elif any(c.red for c in mine):
+            outcomes.append("error")
+        else:
+            outcomes.append("passed")
+    if all(o == "asserted" for o in outcomes):
+        return "caught"
+    if build_failed:
+        return "caught by the build"
+    if "error" in outcomes and not {"passed", "absent"} & set(outcomes):
+        return "error"
+    return "MISSED"
 
 
 @dataclass
@@ -157,6 +197,7 @@ class Outcome:
 
     verdict: str
     failed: set[str] = field(default_factory=set)
+    errors: set[str] = field(default_factory=set)
     seconds: float = 0.0
     last_line: str = ""
 
@@ -172,22 +213,26 @@ def run_in_clone(workdir: Path, modules: list[str], brk: Break | None) -> Outcom
             ["git", "-C", str(clone), *identity, "commit", "-qam", f"break: {brk.name}"],
             check=True,
         )
-    junit = workdir / "junit.xml"
+    report = workdir / "junit.xml"
     started = time.perf_counter()
     run = subprocess.run(
         ["uv", "run", "--frozen", "--quiet", "pytest", *modules, "-q", "-p", "no:cacheprovider",
-         f"--junitxml={junit}"],
+         f"--junitxml={report}"],
         cwd=clone, capture_output=True, text=True, check=False,
     )  # fmt: skip
     output = run.stdout + run.stderr
-    outcome = Outcome("", failed_tests(junit), time.perf_counter() - started)
+    cases = junit.cases(report)
+    outcome = Outcome(
+        "",
+        {c.test for c in cases if c.outcome == "failed" and c.asserted},
+        {c.test for c in cases if c.red and not (c.outcome == "failed" and c.asserted)},
+        time.perf_counter() - started,
+    )
     outcome.last_line = (output.strip().splitlines() or [""])[-1][:160]
     if brk is None:
         outcome.verdict = "green" if run.returncode == 0 else "red"
-    elif BUILD_FAILED in output:
-        outcome.verdict = "caught by the build"
     else:
-        outcome.verdict = "caught" if set(brk.catch) <= outcome.failed else "MISSED"
+        outcome.verdict = judge(brk, cases, BUILD_FAILED in output)
     return outcome
 
 
@@ -205,8 +250,8 @@ def write_report(results: dict[str, Any]) -> None:
         f"Last full run: {results['date']}, commit {results['commit']}, base "
         f"flavour {results['base_flavour']}: control run green; {counts['caught']} of "
         f"{counts['total']} breaks caught by the tests named for them, "
-        f"{counts['caught by the build']} by the build, {counts['MISSED']} missed "
-        f"({results['minutes']:.0f} min).\n\n"
+        f"{counts['caught by the build']} by the build, {counts['error']} errored, "
+        f"{counts['MISSED']} missed ({results['minutes']:.0f} min).\n\n"
         f"| Break | Verdict | Must go red | Time |\n| --- | --- | --- | ---: |\n{rows}\n",
         encoding="utf-8",
     )
@@ -216,9 +261,22 @@ def main() -> int:
     """Runs the control run and the chosen breaks; prints which tests caught each."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="substrings of break names to run")
+    parser.add_argument(
+        "--sample", type=int, metavar="N", help="N breaks, rotating with HEAD's commit count"
+    )
     args = parser.parse_args()
     breaks = load_breaks()
-    chosen = [b for b in breaks if not args.names or any(n in b.name for n in args.names)]
+    if args.sample is not None:
+        if args.sample < 1 or args.names:
+            parser.error("--sample takes a positive number, and no break names")
+        commits = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-list", "--count", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        chosen = sample(breaks, args.sample, int(commits))
+        print(f"[mutation] sample of commit {commits}: {len(chosen)} of {len(breaks)} breaks")
+    else:
+        chosen = [b for b in breaks if not args.names or any(n in b.name for n in args.names)]
     if not chosen:
         print(f"no break matches {args.names}; see {BREAKS_FILE.relative_to(ROOT)}")
         return 2
@@ -237,16 +295,19 @@ def main() -> int:
             outcome = run_in_clone(Path(tmp), modules_defining(brk.catch), brk)
         rows.append(
             {"name": brk.name, "catch": list(brk.catch), "verdict": outcome.verdict,
-             "went_red": sorted(outcome.failed), "seconds": round(outcome.seconds, 1)}
+             "asserted": sorted(outcome.failed), "errored": sorted(outcome.errors),
+             "seconds": round(outcome.seconds, 1)}
         )  # fmt: skip
         print(
             f"[{number}/{len(chosen)}] {outcome.verdict:6}  {brk.name}  ({outcome.seconds:.0f} s)"
         )
         print(f"          must go red: {', '.join(brk.catch)}")
-        print(f"          went red:    {', '.join(sorted(outcome.failed)) or 'nothing'}")
+        print(f"          asserted:    {', '.join(sorted(outcome.failed)) or 'nothing'}")
+        if outcome.errors:
+            print(f"          errored:     {', '.join(sorted(outcome.errors))}")
         print(f"          suite said:  {outcome.last_line}", flush=True)
     verdicts = [row["verdict"] for row in rows]
-    counts = {v: verdicts.count(v) for v in ("caught", "caught by the build", "MISSED")}
+    counts = {v: verdicts.count(v) for v in VERDICTS}
     counts["total"] = len(rows)
     commit = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
@@ -262,14 +323,14 @@ def main() -> int:
     }
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    if not args.names:
+    if not args.names and args.sample is None:
         write_report(results)
     print(
         f"\n{counts['caught']} of {counts['total']} breaks caught by their tests, "
-        f"{counts['caught by the build']} by the build, {counts['MISSED']} missed; "
-        f"{RESULTS.relative_to(ROOT)}"
+        f"{counts['caught by the build']} by the build, {counts['error']} errored, "
+        f"{counts['MISSED']} missed; {RESULTS.relative_to(ROOT)}"
     )
-    return 1 if counts["MISSED"] else 0
+    return 1 if counts["MISSED"] or counts["error"] else 0
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ COMMANDS: dict[str, Command] = {
         Command("serve", probe=HEALTH, timeout_s=60)
     ),
     "curl http://127.0.0.1:8000/health": Command("run", expect='"status":"ok"'),
-    'uv run python deployment/mutation_check.py "runs as root"': Command("run", timeout_s=900),
+    "uv run python deployment/mutation_check.py --sample 6": Command("run", timeout_s=1200),
     "uv build --package pytest-image-checks": Command("run", timeout_s=120),
     "pip install dist/pytest_image_checks-0.1.0-py3-none-any.whl": Command(
         "ci", by="deployment/foreign_images.py"

@@ -1,5 +1,7 @@
 """This project's tables validate: ``[tool.image-checks]`` (pytest-image-checks) with every
-section, and ``[tool.service-checks]`` (container_tests/settings.py)."""
+section, and ``[tool.service-checks]`` (container_tests/settings.py); and the image table's
+policy is pinned, so that loosening it (a tool allowed, a path let through, a budget raised)
+is a deliberate change of this file too, never a quiet edit of pyproject.toml."""
 
 import tomllib
 from pathlib import Path
@@ -43,3 +45,38 @@ def test_a_service_check_of_nothing_is_refused(tmp_path: Path, key: str) -> None
     path.write_text(f"[tool.service-checks]\n{key} = 0\n")
     with pytest.raises(SettingsError, match=rf"{key}: Input should be greater than 0"):
         load_service(path)
+
+
+# The least the image table must forbid or exclude, the most it may allow, its budgets' ceilings.
+FORBIDDEN_AT_LEAST = {"gcc", "cc", "g++", "make", "apt", "apt-get", "dpkg", "pip", "uv", "sh",
+                      "bash", "dash", "busybox", "curl", "wget"}  # fmt: skip
+EXCLUDED_AT_LEAST = {".git", ".env", ".env.*", "id_rsa*", "*.key", "*.pem", "credentials",
+                     ".netrc", ".pypirc", ".docker/config.json", "uv"}  # fmt: skip
+ALLOWED_AT_MOST = {"*/site-packages/certifi/cacert.pem", "usr/lib/ssl/cert.pem",
+                   "etc/ssl/certs/*.pem"}  # fmt: skip
+CEILINGS = {"max_image_mb": 103, "max_added_mb": 38, "max_added_layers": 4, "max_wasted_mb": 1.0,
+            "stop_budget_s": 10}  # fmt: skip
+BASE_CEILINGS = {"public": 103, "stand-in": 98, "slim": 78}
+
+
+def test_the_image_tables_policy_is_not_loosened() -> None:
+    table = load_table(ROOT / "pyproject.toml")
+    assert table.user != 0
+    dropped = sorted(FORBIDDEN_AT_LEAST - set(table.forbidden_tools))
+    assert not dropped, f"forbidden-tools no longer lists {dropped}"
+    dropped = sorted(EXCLUDED_AT_LEAST - set(table.image_excluded))
+    assert not dropped, f"image-excluded no longer lists {dropped}"
+    widened = sorted(set(table.image_excluded_allowed) - ALLOWED_AT_MOST)
+    assert not widened, f"image-excluded-allowed lets through {widened}"
+    assert table.workdir_allowed <= {"app", ".venv"}, f"workdir-allowed: {table.workdir_allowed}"
+    assert table.build is not None
+    assert table.build.context_allowed <= {"pyproject.toml", "uv.lock", "app"}, (
+        f"context-allowed: {sorted(table.build.context_allowed)}"
+    )
+    raised = {k: getattr(table, k) for k, most in CEILINGS.items() if getattr(table, k) > most}
+    raised |= {
+        b.name: b.max_image_mb for b in table.bases if b.max_image_mb > BASE_CEILINGS[b.name]
+    }
+    assert not raised, f"budgets raised above their ceilings {CEILINGS | BASE_CEILINGS}: {raised}"
+    assert table.http is not None
+    assert table.http.startup_budget_s <= 10, f"startup-budget-s {table.http.startup_budget_s}"

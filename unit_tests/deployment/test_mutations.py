@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from deployment import mutation_check
+from image_checks.junit import Case
 
 ROOT = Path(__file__).resolve().parents[2]
 BREAKS = mutation_check.load_breaks()
 CONTAINER_TESTS = sorted(
     {
         name
-        for folder in mutation_check.TEST_FOLDERS
+        for folder in mutation_check.CONTAINER_FOLDERS
         for path in (ROOT / folder).rglob("test_*.py")
         for name in re.findall(r"^def (test_\w+)\(", path.read_text(), re.MULTILINE)
     }
@@ -30,9 +31,59 @@ def test_every_container_test_is_the_target_of_a_break() -> None:
     )
 
 
-def test_every_test_a_break_names_exists() -> None:
-    unknown = sorted({n for brk in BREAKS for n in brk.catch} - set(CONTAINER_TESTS))
-    assert not unknown, f"deployment/mutations.toml names tests that do not exist: {unknown}"
+def test_every_test_a_break_names_is_defined_once() -> None:
+    problems = []
+    for name in sorted({n for brk in BREAKS for n in brk.catch}):
+        try:
+            mutation_check.defining_module(name)
+        except ValueError as exc:
+            problems.append(str(exc))
+    assert not problems, f"deployment/mutations.toml names tests ambiguously: {problems}"
+
+
+def _case(name: str, outcome: str, message: str = "", module: str = "test_posture") -> Case:
+    return Case(f"image_checks.checks.{module}", name, outcome, message)
+
+
+STOP = "test_docker_stop_stops_the_container_cleanly_within_budget"  # in test_posture
+
+
+@pytest.mark.parametrize(
+    ("cases", "build_failed", "verdict"),
+    [
+        ([_case(STOP, "failed", "AssertionError: exit code 137")], False, "caught"),
+        ([_case(STOP, "failed", "Failed: the container did not stop")], False, "caught"),
+        ([_case(STOP, "error", "failed on setup: base missing")], False, "error"),
+        ([_case(STOP, "failed", "KeyError: 'State'")], False, "error"),
+        ([_case(STOP, "failed", "AssertionError: x", module="test_layers")], False, "MISSED"),
+        ([_case(STOP, "passed")], False, "MISSED"),
+        ([], False, "MISSED"),
+        ([], True, "caught by the build"),
+    ],
+    ids=[
+        "assertion",
+        "pytest-fail",
+        "fixture-error",
+        "crash",
+        "other-module",
+        "passed",
+        "not-run",
+        "build",
+    ],
+)
+def test_only_a_failed_assertion_of_the_named_test_is_a_catch(
+    cases: list[Case], build_failed: bool, verdict: str
+) -> None:
+    brk = mutation_check.Break(name="b", catch=(STOP,))
+    assert mutation_check.judge(brk, cases, build_failed) == verdict
+
+
+def test_samples_of_consecutive_commits_run_every_break() -> None:
+    size = 6
+    runs = -(-len(BREAKS) // size)
+    seen = [b.name for c in range(100, 100 + runs) for b in mutation_check.sample(BREAKS, size, c)]
+    assert all(len(mutation_check.sample(BREAKS, size, c)) == size for c in range(runs))
+    assert set(seen) == {b.name for b in BREAKS}, f"{runs} commits run only {len(set(seen))}"
 
 
 def test_break_names_are_unique() -> None:

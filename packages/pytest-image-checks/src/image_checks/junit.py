@@ -45,6 +45,13 @@ class Case:
         return self.outcome in ("failed", "error")
 
     @property
+    def asserted(self) -> bool:
+        """Whether it failed on an assertion or ``pytest.fail``, not on another exception."""
+        return self.outcome == "failed" and self.message.startswith(
+            ("AssertionError", "assert ", "Failed")
+        )
+
+    @property
     def why(self) -> str:
         """The first line of its message."""
         return self.message.split("\n", 1)[0]

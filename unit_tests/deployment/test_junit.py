@@ -1,9 +1,10 @@
-"""The gate's report counts each suite, and the mutation check sees red tests by name, from the
-one reading of pytest's JUnit XML (image_checks.junit)."""
+"""The gate's report counts each suite, and the mutation check tells a failed assertion from an
+error, from the one reading of pytest's JUnit XML (image_checks.junit)."""
 
 from pathlib import Path
 
-from deployment import mutation_check, summary
+from deployment import summary
+from image_checks import junit
 from image_checks.report import junit_results
 
 REPORT = """<?xml version="1.0" encoding="utf-8"?>
@@ -40,5 +41,6 @@ def test_the_gate_counts_the_unit_suite_the_checks_and_the_service_layer(tmp_pat
     ]
 
 
-def test_the_mutation_check_sees_the_red_tests_by_name(tmp_path: Path) -> None:
-    assert mutation_check.failed_tests(write(tmp_path)) == {"test_cache", "test_fault"}
+def test_an_assertion_is_told_from_an_error(tmp_path: Path) -> None:
+    asserted = {c.test: c.asserted for c in junit.cases(write(tmp_path)) if c.red}
+    assert asserted == {"test_cache": True, "test_fault": False}

@@ -43,7 +43,6 @@ Title = Annotated[
     responses={
         200: {"description": "URL of the primary image (empty if the work has none)."},
         404: {"model": ErrorResponse, "description": "No work matches the title."},
-        422: {"description": "`title` is missing, blank or too long."},
         502: {"model": ErrorResponse, "description": "Upstream unreachable or answered badly."},
         504: {"model": ErrorResponse, "description": "Upstream did not answer in time."},
     },

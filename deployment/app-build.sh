@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Pre-release gate: set up what is missing (uv, a Docker engine, mmdebstrap), lint, build the
 # release image, run `uv run pytest` (both suites, the README's test command; the container
-# suite also writes the image's SBOM) against exactly that build, audit the locked runtime
+# suite also writes the image's SBOM) against exactly that build, the unit suite again on the
+# image's own interpreter (deployment/unit-tests-in-image.sh), audit the locked runtime
 # dependencies, and always end with the report: what was measured, which step and which tests
 # failed, JUnit XML, JSON and the SBOM in reports/. Exits non-zero when any step failed.
 #
@@ -24,7 +25,7 @@ build_only=false
 case "${1:-}" in
   "") ;;
   --build-only) build_only=true ;;
-  -h | --help) sed -n '2,13s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
   *) die "unknown argument '$1' (see --help)" ;;
 esac
 
@@ -42,7 +43,7 @@ if [[ "$build_only" == true ]]; then
 fi
 
 started=$SECONDS
-total=6
+total=7
 step=0
 failed=()
 run_step() { # run_step TITLE COMMAND...: one numbered, timed step; a failure is recorded
@@ -73,7 +74,7 @@ lint() {
 
 mkdir -p "$REPORT_DIR"
 rm -f "$REPORT_DIR/tests.xml" "$REPORT_DIR/image-facts.json" "$REPORT_DIR/audit.json" \
-  "$REPORT_DIR/sbom.cdx.json"
+  "$REPORT_DIR/sbom.cdx.json" "$REPORT_DIR/unit-tests-image.xml"
 
 if run_step "prerequisites (uv, Docker engine, mmdebstrap)" deployment/prerequisites.sh; then
   run_step "lint (ruff, hadolint)" lint
@@ -85,8 +86,12 @@ if run_step "prerequisites (uv, Docker engine, mmdebstrap)" deployment/prerequis
     run_step "tests: uv run pytest (unit suite, then the image-verification suite)" \
       uv run pytest -n 2 --cov=app --cov-report=term-missing --require-complete \
       --image="${tags[0]}" --image-reports="$REPORT_DIR" --junitxml="$REPORT_DIR/tests.xml"
+    # The same unit suite on the interpreter the image ships, in its builder stage.
+    run_step "unit tests on the image's Python (builder stage)" \
+      env REPORT_DIR="$REPORT_DIR" deployment/unit-tests-in-image.sh
   else
     skip_step "tests" "no image was built"
+    skip_step "unit tests on the image's Python" "no image was built"
   fi
   run_step "audit (runtime dependencies, pip-audit)" \
     uv run --frozen python deployment/audit.py --out "$REPORT_DIR/audit.json" \

@@ -14,6 +14,8 @@
 #        SSL_CERT_FILE a CA bundle for the package index, passed as a build secret (default:
 #                      the system bundle, /etc/ssl/certs/ca-certificates.crt, when there is one)
 #        NO_CACHE=1    build without the BuildKit cache (the reproducibility check does)
+#        TARGET        a stage of the Dockerfile to build instead of the release image
+#                      (builder: the unit suite runs there on the image's own interpreter)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -99,6 +101,7 @@ previous="$("$DOCKER" image inspect -f '{{.Id}}' "$1" 2>/dev/null || true)"
 log "building $* on the $FLAVOUR bases (runtime $runtime) with $DOCKER (BuildKit)"
 cache_args=()
 [[ "${NO_CACHE:-}" == 1 ]] && cache_args=(--no-cache)
+[[ -n "${TARGET:-}" ]] && cache_args+=(--target "$TARGET")
 "$DOCKER" build "${tag_args[@]}" "${build_args[@]}" "${secret_args[@]}" "${cache_args[@]}" \
   --build-arg "VERSION=$VERSION" --build-arg "REVISION=$revision" \
   --build-arg "CREATED=$created" --build-arg "BASE_FLAVOUR=$FLAVOUR" \

@@ -1,7 +1,8 @@
 """Writes and prints the gate's report.
 
 It is the image checks' report (pytest-image-checks) with this service's own figures (fault
-matrix, fuzzing, load), the audit and every suite's counts.
+matrix, fuzzing, load), the audit and every suite's counts, the unit suite's twice: on the
+host's interpreter (this one's: ``uv run`` runs both) and on the image's (its builder stage).
 
 Every figure comes from the one record the checks wrote (``image-facts.json``); from Docker this
 reads only what names the image. Writes ``DIR/image-report.json`` and prints it as a table.
@@ -13,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 from pathlib import Path
 from typing import Any
 
+from image_checks import junit
 from image_checks.facts import FACTS_FILE, read_facts
 from image_checks.report import (
     failed_rows,
@@ -27,6 +30,7 @@ from image_checks.report import (
 )
 
 SUITES = ("unit_tests", "packages", "container_tests", "image_checks")
+IN_IMAGE = "unit-tests-image.xml"  # deployment/unit-tests-in-image.sh's run
 
 
 def service_rows(details: dict[str, Any]) -> list[tuple[str, str]]:
@@ -62,6 +66,14 @@ def main() -> int:
     args = parser.parse_args()
 
     tests = junit_results(args.reports / "tests.xml", SUITES)
+    in_image = args.reports / IN_IMAGE
+    tests["unit_tests_in_image"] = junit_results(in_image, ("unit_tests",))["unit_tests"]
+    image_python = next(
+        (n.removeprefix("python-") for n in junit.suite_names(in_image) if n.startswith("python-")),
+        None,
+    )
+    tests["unit_tests_in_image"]["python"] = image_python
+    tests["unit_tests"]["python"] = platform.python_version()
     audit_file = args.reports / "audit.json"
     report = {
         **image_facts(args.image),
@@ -75,8 +87,13 @@ def main() -> int:
         *image_rows(report),
         *service_rows(report["details"]),
         ("audit", report["audit"]["verdict"] if report["audit"] else "not run"),
-        ("unit tests", tests_row(tests["unit_tests"])),
+        (f"unit tests, host Python {platform.python_version()}", tests_row(tests["unit_tests"])),
         *failed_rows(tests["unit_tests"]),
+        (
+            f"unit tests, image's Python {image_python or '(not run)'}",
+            tests_row(tests["unit_tests_in_image"]),
+        ),
+        *failed_rows(tests["unit_tests_in_image"]),
         ("plugin tests", tests_row(tests["packages"])),
         *failed_rows(tests["packages"]),
         ("image checks", tests_row(tests["image_checks"])),

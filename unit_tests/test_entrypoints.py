@@ -53,6 +53,29 @@ def test_main_serves_the_app_module_with_the_documented_server_settings(
     )
     assert kwargs["proxy_headers"] is False, "X-Forwarded-* must not be trusted by default"
     assert kwargs["server_header"] is False, "the Server header must not name uvicorn"
+    assert set(kwargs) == {
+        "host", "port", "log_level", "log_config", "proxy_headers", "server_header",
+        "timeout_graceful_shutdown",
+    }, "uvicorn gets exactly these settings: no workers, reload or access_log"  # fmt: skip
+    assert kwargs["log_config"]["loggers"]["app"] == {
+        "handlers": ["default"],
+        "level": kwargs["log_level"].upper(),
+        "propagate": False,
+    }, "the app's loggers print through uvicorn's handler once, not again through the root's"
+
+
+def test_healthcheck_gives_up_after_3_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Below HEALTHCHECK --timeout=3s of the Dockerfile would be stricter; above it, the engine
+    # would kill the probe before it can say why.
+    timeouts: list[float] = []
+
+    def urlopen(url: str, timeout: float) -> object:
+        timeouts.append(timeout)
+        raise OSError("refused")
+
+    monkeypatch.setattr(healthcheck.urllib.request, "urlopen", urlopen)
+    assert healthcheck.main() == 1
+    assert timeouts == [3]
 
 
 class _Handler(BaseHTTPRequestHandler):

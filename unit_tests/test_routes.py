@@ -174,8 +174,13 @@ def test_health_answers_ok_without_calling_upstream(
 def test_openapi_documents_every_status_of_search(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     assert set(schema["paths"]) == {"/api/search", "/health"}
-    statuses = set(schema["paths"]["/api/search"]["get"]["responses"])
-    assert statuses == {"200", "404", "422", "502", "504"}
+    responses = schema["paths"]["/api/search"]["get"]["responses"]
+    assert set(responses) == {"200", "404", "422", "502", "504"}
+    models = {s: r["content"]["application/json"]["schema"] for s, r in responses.items()}
+    for status in ("404", "502", "504"):
+        assert models[status] == {"$ref": "#/components/schemas/ErrorResponse"}, status
+    assert models["422"] == {"$ref": "#/components/schemas/HTTPValidationError"}
+    assert schema["components"]["schemas"]["ErrorResponse"]["required"] == ["detail"]
 
 
 def test_docs_page_is_served(client: TestClient) -> None:

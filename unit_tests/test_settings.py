@@ -90,3 +90,29 @@ def test_http_client_uses_the_configured_timeouts_and_base_url() -> None:
     client = build_http_client(settings)
     assert client.timeout == httpx.Timeout(4, connect=1)
     assert str(client.base_url) == "http://up:81"
+
+
+def test_upstream_timeouts_default_to_10_and_3_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("UPSTREAM_TIMEOUT", "UPSTREAM_CONNECT_TIMEOUT", "ENV"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert (settings.upstream_timeout, settings.upstream_connect_timeout) == (10.0, 3.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "highest"), [("UPSTREAM_TIMEOUT", 120), ("UPSTREAM_CONNECT_TIMEOUT", 60)]
+)
+def test_timeouts_are_bounded(monkeypatch: pytest.MonkeyPatch, name: str, highest: int) -> None:
+    monkeypatch.setenv(name, str(highest))
+    assert getattr(load_settings(), name.lower()) == highest
+    for refused in ("0", "-1", str(highest + 0.5)):
+        monkeypatch.setenv(name, refused)
+        with pytest.raises(SettingsError, match=f"invalid settings: {name}"):
+            load_settings()
+
+
+def test_variable_names_are_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("upstream_timeout", "7.5")
+    monkeypatch.setenv("Log_Level", "warning")
+    settings = load_settings()
+    assert (settings.upstream_timeout, settings.log_level) == (7.5, "warning")

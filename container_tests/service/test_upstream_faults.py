@@ -1,4 +1,10 @@
-"""The error mapping in the shipped image, over a real network: the fault matrix."""
+"""The error mapping in the shipped image, over a real network: the fault matrix.
+
+A fault must be answered within the app's timeout plus a margin: ``timeout-margin-s`` of the
+table, plus the slowest of a few round trips through the app and the stand-in measured in the
+same run (``round_trip_s``), so a CPU shared with a rebuild and a browser widens the bound by
+what it costs, not by a guess. The lower bounds (a timeout not cut short) need no margin.
+"""
 
 from __future__ import annotations
 
@@ -39,9 +45,24 @@ def _record(facts: Facts, case: str, status: int, seconds: float) -> None:
     facts.append("fault_matrix", {"case": case, "status": status, "seconds": round(seconds, 3)})
 
 
+CALIBRATION_TRIPS = 5
+
+
+@pytest.fixture(scope="module")
+def round_trip_s(upstream_service: ServiceContainer, facts: Facts) -> float:
+    """The slowest of a few searches the stand-in answers at once, through the app (seconds)."""
+    trips = []
+    for _ in range(CALIBRATION_TRIPS):
+        started = time.perf_counter()
+        upstream_service.get("/api/search", title="nothing")
+        trips.append(time.perf_counter() - started)
+    facts.detail("fault_round_trips_s", [round(t, 3) for t in trips])
+    return max(trips)
+
+
 def _check_answer(response: httpx.Response, wanted: int, body: object, seconds: float,
-                  service_expect: Service, case: str) -> None:  # fmt: skip
-    bound = service_expect.upstream_timeout_s + service_expect.timeout_margin_s
+                  service_expect: Service, case: str, round_trip: float) -> None:  # fmt: skip
+    bound = service_expect.upstream_timeout_s + service_expect.timeout_margin_s + round_trip
     assert response.status_code == wanted, (
         f"{case}: answered {response.status_code}, expected {wanted}: {response.text[:500]}"
     )
@@ -51,13 +72,14 @@ def _check_answer(response: httpx.Response, wanted: int, body: object, seconds: 
     assert response.json() == body, f"{case}: answered {response.text[:500]}, expected {body!r}"
     assert seconds <= bound, (
         f"{case}: answered after {seconds:.2f} s, beyond UPSTREAM_TIMEOUT "
-        f"{service_expect.upstream_timeout_s} s + {service_expect.timeout_margin_s} s margin"
+        f"{service_expect.upstream_timeout_s} s + {service_expect.timeout_margin_s} s margin + "
+        f"{round_trip:.2f} s (the slowest round trip measured in this run)"
     )
 
 
 def _search_with_upstream_at(url: str, case: str, status: int, body: object, image: str,
                              network: Network, service_expect: Service, facts: Facts,
-                             table: Table) -> float:  # fmt: skip
+                             table: Table, round_trip: float) -> float:  # fmt: skip
     """Runs the app with its upstream at ``url``, searches once, checks the answer (``status``
     and ``body``, within the timeout) and returns the seconds it took."""
     env = upstream_env(service_expect, url=url)
@@ -66,7 +88,7 @@ def _search_with_upstream_at(url: str, case: str, status: int, body: object, ima
         response = app.get("/api/search", title="sunflowers")
         seconds = time.perf_counter() - started
     _record(facts, case, response.status_code, seconds)
-    _check_answer(response, status, body, seconds, service_expect, case)
+    _check_answer(response, status, body, seconds, service_expect, case, round_trip)
     return seconds
 
 
@@ -78,12 +100,13 @@ def test_fault_matrix(
     case: str,
     status: int,
     body: object,
+    round_trip_s: float,
 ) -> None:
     started = time.perf_counter()
     response = upstream_service.get("/api/search", title=case)
     seconds = time.perf_counter() - started
     _record(facts, case, response.status_code, seconds)
-    _check_answer(response, status, body, seconds, service_expect, case)
+    _check_answer(response, status, body, seconds, service_expect, case, round_trip_s)
     if case == "slow":  # the read timeout decides here, not the shorter connect timeout
         assert seconds >= service_expect.upstream_timeout_s, (
             f"slow: answered 504 after {seconds:.2f} s, before UPSTREAM_TIMEOUT "
@@ -98,6 +121,7 @@ def test_unanswered_connection_answers_504_within_the_connect_timeout(
     facts: Facts,
     docker_client: docker.DockerClient,
     image_table: Table,
+    round_trip_s: float,
 ) -> None:
     # An address of the private network that no container holds: the connection attempt gets
     # no answer at all (no ARP reply, no SYN-ACK, no reset), so only the connect timeout ends it.
@@ -113,6 +137,7 @@ def test_unanswered_connection_answers_504_within_the_connect_timeout(
         service_expect,
         facts,
         image_table,
+        round_trip_s,
     )
     assert seconds < service_expect.upstream_timeout_s, (
         f"unanswered: answered after {seconds:.2f} s; UPSTREAM_CONNECT_TIMEOUT "
@@ -123,10 +148,16 @@ def test_unanswered_connection_answers_504_within_the_connect_timeout(
 
 
 def test_unreachable_upstream_answers_502(
-    image: str, network: Network, service_expect: Service, facts: Facts, image_table: Table
+    image: str,
+    network: Network,
+    service_expect: Service,
+    facts: Facts,
+    image_table: Table,
+    round_trip_s: float,
 ) -> None:
     closed_port = f"http://{STAND_IN_ALIAS}:9"  # the stand-in's host, where nothing listens
     body = {"detail": f"Upstream API unreachable on {SEARCH}: ConnectError."}
     _search_with_upstream_at(
-        closed_port, "unreachable", 502, body, image, network, service_expect, facts, image_table
-    )
+        closed_port, "unreachable", 502, body, image, network, service_expect, facts,
+        image_table, round_trip_s,
+    )  # fmt: skip

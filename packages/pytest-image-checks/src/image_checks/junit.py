@@ -72,3 +72,11 @@ def cases(path: Path) -> list[Case]:
                 break
         found.append(Case(case.get("classname", ""), case.get("name", ""), outcome, message))
     return found
+
+
+def suite_names(path: Path) -> list[str]:
+    """The names of the test suites of ``path`` (``junit_suite_name``; none without a file)."""
+    if not path.exists():
+        return []
+    root = ET.parse(path).getroot()  # noqa: S314 - our own pytest's
+    return [suite.get("name", "") for suite in root.iter("testsuite")]

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The unit suite on the interpreter the image ships: builds the Dockerfile's builder stage (the
+# interpreter, uv and the runtime venv the release image copies), installs the locked dev
+# dependencies for that interpreter into a throwaway venv inside a container of it, and runs
+# the unit suite there against this checkout, mounted read-only. The container runs as the
+# caller's user; uv's downloads are kept in the caller's cache for the next run.
+#
+# Usage: deployment/unit-tests-in-image.sh [PYTEST ARGS...]   (default: unit_tests)
+# Env:   BASE_FLAVOUR  as deployment/build-image.sh (the builder of that flavour)
+#        REPORT_DIR    where the JUnit XML goes, as unit-tests-image.xml (default: reports)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[unit-tests-in-image] %s\n' "$*" >&2; }
+
+TAG="modern-ml-microservices-builder:unit-tests"
+REPORT_DIR="${REPORT_DIR:-reports}"
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/modern-ml-microservices/uv-image"
+mkdir -p "$REPORT_DIR" "$CACHE"
+rm -f "$REPORT_DIR/unit-tests-image.xml"
+(($# > 0)) || set -- unit_tests
+
+TARGET=builder deployment/build-image.sh "$TAG"
+DOCKER="$(deployment/docker-client.sh)"
+python="$("$DOCKER" run --rm --entrypoint /usr/bin/python3.13 "$TAG" -c \
+  'import platform; print(platform.python_version())')"
+log "running $* on Python $python (the builder stage of the image)"
+# The suite's name in the JUnit XML says which interpreter ran it.
+"$DOCKER" run --rm --user "$(id -u):$(id -g)" -e HOME=/tmp \
+  -e UV_CACHE_DIR=/uv-cache -e UV_PROJECT_ENVIRONMENT=/tmp/unit-venv -e UV_LINK_MODE=copy \
+  -e UV_PYTHON=/usr/bin/python3.13 -e UV_PYTHON_DOWNLOADS=never -e PYTHONDONTWRITEBYTECODE=1 \
+  -v "$PWD:/src:ro" -v "$(realpath "$REPORT_DIR"):/reports" -v "$CACHE:/uv-cache" -w /src \
+  --entrypoint /bin/sh "$TAG" -c '
+    uv sync --frozen --no-install-project --group dev --quiet \
+      && exec /tmp/unit-venv/bin/python -m pytest -p no:cacheprovider -q --require-complete \
+        -o junit_suite_name="python-$0" --junitxml=/reports/unit-tests-image.xml "$@"' \
+  "$python" "$@"

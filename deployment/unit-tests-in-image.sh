@@ -8,6 +8,7 @@
 # Usage: deployment/unit-tests-in-image.sh [PYTEST ARGS...]   (default: unit_tests)
 # Env:   BASE_FLAVOUR  as deployment/build-image.sh (the builder of that flavour)
 #        REPORT_DIR    where the JUnit XML goes, as unit-tests-image.xml (default: reports)
+#        SSL_CERT_FILE a CA bundle for the package index (default: the system bundle)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,8 +26,14 @@ DOCKER="$(deployment/docker-client.sh)"
 python="$("$DOCKER" run --rm --entrypoint /usr/bin/python3.13 "$TAG" -c \
   'import platform; print(platform.python_version())')"
 log "running $* on Python $python (the builder stage of the image)"
+# The package index is reached with the host's CA bundle (as the build's secret), when it has one.
+ca_args=()
+ca_bundle="${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}"
+if [[ -r "$ca_bundle" ]]; then
+  ca_args=(-v "$(realpath "$ca_bundle"):/run/ca-bundle.pem:ro" -e SSL_CERT_FILE=/run/ca-bundle.pem)
+fi
 # The suite's name in the JUnit XML says which interpreter ran it.
-"$DOCKER" run --rm --user "$(id -u):$(id -g)" -e HOME=/tmp \
+"$DOCKER" run --rm --user "$(id -u):$(id -g)" -e HOME=/tmp "${ca_args[@]}" \
   -e UV_CACHE_DIR=/uv-cache -e UV_PROJECT_ENVIRONMENT=/tmp/unit-venv -e UV_LINK_MODE=copy \
   -e UV_PYTHON=/usr/bin/python3.13 -e UV_PYTHON_DOWNLOADS=never -e PYTHONDONTWRITEBYTECODE=1 \
   -v "$PWD:/src:ro" -v "$(realpath "$REPORT_DIR"):/reports" -v "$CACHE:/uv-cache" -w /src \

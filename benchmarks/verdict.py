@@ -67,6 +67,8 @@ BASELINE_FAULTS = {
     "test_stdlib_is_compiled_to_bytecode_that_matches_its_sources":
         "half the stdlib has no bytecode: compiled at run time, into the container",
     "test_image_runs_as_the_numeric_non_root_user": "no USER: root",
+    "test_image_sets_its_user_itself": "no USER of its own",
+    "test_image_created_label_is_a_time_of_its_build": "no labels",
     "test_image_exposes_exactly_the_service_port": "no EXPOSE",
     "test_image_has_an_exec_form_healthcheck_on_the_health_path": "no HEALTHCHECK",
     "test_container_becomes_healthy": "no HEALTHCHECK",

@@ -426,7 +426,6 @@ class BaseImage:
     digest: str
     layers: tuple[str, ...]
     size: int
-    steps: int  # the entries of its history (``docker history``), on which the build adds its own
     known_digests: frozenset[str]  # the local image id and any registry digests
 
 
@@ -455,7 +454,6 @@ def base_image(
         digest=labels.get(DIGEST_LABEL, ""),
         layers=tuple(attrs["RootFS"]["Layers"]),
         size=attrs["Size"],
-        steps=len(docker_client.api.history(name)),
         known_digests=frozenset(
             [attrs["Id"], *(d.split("@", 1)[1] for d in attrs.get("RepoDigests") or [])]
         ),

@@ -50,15 +50,23 @@ USER_STEP = re.compile(r"(?:^|#\(nop\)\s+)USER\s+(\S+)")
 
 
 def test_image_sets_its_user_itself(
-    docker_client: docker.DockerClient, image: str, base_image, image_table: Table
+    docker_client: docker.DockerClient, image: str, image_attrs: dict, image_table: Table
 ) -> None:
-    # The base's own USER (distroless' nonroot) would hide a USER step deleted from the build.
+    # The base's own USER (distroless' nonroot) would hide a USER step deleted from the build:
+    # only the steps on top of the base count. Without a base named (FROM scratch), all do.
     history = docker_client.api.history(image)  # newest first
-    added = history[: max(len(history) - base_image.steps, 0)]
+    labels = image_attrs["Config"].get("Labels") or {}
+    base = labels.get("org.opencontainers.image.base.name") or image_table.environment.base
+    try:
+        base_steps = len(docker_client.api.history(base)) if base else 0
+    except docker.errors.NotFound:
+        pytest.fail(f"the base {base} is not in the local engine; pull or make it", pytrace=False)
+    added = history[: max(len(history) - base_steps, 0)]
     users = [m.group(1) for step in added if (m := USER_STEP.search(step.get("CreatedBy") or ""))]
+    on_top = f"on top of {base}" if base else "(no base named: its whole history)"
     assert users, (
-        f"the build sets no USER on top of {base_image.name} ({len(added)} steps of its own): "
-        "the image runs as whatever user its base names; set USER in the image's last stage"
+        f"the build sets no USER {on_top} ({len(added)} steps of its own): the image runs as "
+        "whatever user its base names; set USER in the image's last stage"
     )
     assert users[0].split(":")[0] == str(image_table.user), (
         f"the image's own last USER step is {users[0]}, the table's user is {image_table.user}"

@@ -10,7 +10,7 @@ from testcontainers.core.network import Network
 
 from container_tests.service.upstream import running_stand_in, upstream_env
 from container_tests.settings import Service, SettingsError, load_service
-from image_checks.containers import ServiceContainer, private_network, running_service
+from image_checks.containers import NotStarted, ServiceContainer, private_network, started
 from image_checks.table import Table
 
 
@@ -44,8 +44,8 @@ def upstream_service(
     network: Network,
     stand_in: ServiceContainer,
     service_expect: Service,
-) -> Iterator[ServiceContainer]:
+) -> Iterator[ServiceContainer | NotStarted]:
     """The app wired by MET_API_URL to the stand-in, with the fault tests' short timeout."""
     env = upstream_env(service_expect)
-    with running_service(image, image_table, env=env, network=network) as (container, _):
+    with started(image, image_table, env=env, network=network) as container:
         yield container

@@ -13,7 +13,7 @@ from testcontainers.core.labels import create_labels
 from testcontainers.core.network import Network
 from testcontainers.core.wait_strategies import ExecWaitStrategy, LogMessageWaitStrategy
 
-from image_checks.containers import ServiceContainer, running_service
+from image_checks.containers import ServiceContainer, started
 from image_checks.deployment_files import k8s_bytes
 from image_checks.table import Table
 
@@ -112,7 +112,7 @@ def test_the_image_serves_as_the_manifest_runs_it(
 ) -> None:
     context = app_container["securityContext"]
     env = dict(manifests["ConfigMap"]["data"])
-    with running_service(
+    with started(
         image,
         image_table,
         env=env,
@@ -121,7 +121,7 @@ def test_the_image_serves_as_the_manifest_runs_it(
         cap_drop=context["capabilities"]["drop"],
         security_opt=["no-new-privileges"] if not context["allowPrivilegeEscalation"] else [],
         mem_limit=k8s_bytes(app_container["resources"]["limits"]["memory"]),
-    ) as (container, _):
+    ) as container:
         # Serving under these settings is what the start-up wait proved; what remains is that
         # the process took the ConfigMap: the settings it resolves, read in the container.
         code, resolved = container.python(

@@ -3,6 +3,8 @@ error, from the one reading of pytest's JUnit XML (image_checks.junit)."""
 
 from pathlib import Path
 
+import pytest
+
 from deployment import summary
 from image_checks import junit
 from image_checks.report import junit_results
@@ -44,3 +46,18 @@ def test_the_gate_counts_the_unit_suite_the_checks_and_the_service_layer(tmp_pat
 def test_an_assertion_is_told_from_an_error(tmp_path: Path) -> None:
     asserted = {c.test: c.asserted for c in junit.cases(write(tmp_path)) if c.red}
     assert asserted == {"test_cache": True, "test_fault": False}
+
+
+@pytest.mark.parametrize(
+    ("message", "asserted"),
+    [
+        ("AssertionError: uv sync ran again", True),
+        ("assert 137 == 0", True),
+        ("Failed: the container of the image did not start", True),
+        ("schemathesis.core.failures.FailureGroup: 2 distinct failures", True),
+        ("KeyError: 'content'", False),
+        ("TimeoutError: the container did not answer", False),
+    ],
+)
+def test_a_checks_failure_is_told_from_a_crash(message: str, asserted: bool) -> None:
+    assert junit.Case("m.test_x", "test_y", "failed", message).asserted is asserted

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
+from typing import NoReturn
 
 import httpx
+import pytest
+from docker.errors import DockerException
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 from testcontainers.core.wait_strategies import HttpWaitStrategy
@@ -86,12 +89,15 @@ def running_service(
     env: dict[str, str] | None = None,
     network: Network | None = None,
     startup_timeout_s: float | None = None,
+    any_answer: bool = False,
     **docker_kwargs: object,
 ) -> Iterator[tuple[ServiceContainer, float]]:
     """Starts the image, waits for its health path to answer 200 and yields it with the wait.
 
-    The wait gives up after ``startup_timeout_s`` (default: the start-up budget). Without
-    ``[tool.image-checks.http]`` the container is only started.
+    With ``any_answer``, any HTTP answer on the health path will do (the server is up; whether
+    the path answers 200 is for a check to say). The wait gives up after ``startup_timeout_s``
+    (default: the start-up budget). Without ``[tool.image-checks.http]`` the container is only
+    started.
 
     Yields:
         The started container and the seconds from ``docker start`` to the first 200.
@@ -102,11 +108,13 @@ def running_service(
     if table.port is not None:
         container.with_loopback_port(table.port)
     if table.http is not None and table.port is not None:
+        strategy = HttpWaitStrategy(table.port, table.http.health_path).for_status_code(200)
+        if any_answer:
+            strategy.for_status_code_matching(lambda _: True)
         container.waiting_for(
-            HttpWaitStrategy(table.port, table.http.health_path)
-            .for_status_code(200)
-            .with_startup_timeout(int(startup_timeout_s or table.http.startup_budget_s))
-            .with_poll_interval(0.05)
+            strategy.with_startup_timeout(
+                int(startup_timeout_s or table.http.startup_budget_s)
+            ).with_poll_interval(0.05)
         )
     if network is not None:
         container.with_network(network)
@@ -117,10 +125,47 @@ def running_service(
         yield container, seconds
 
 
+class HarnessError(RuntimeError):
+    """The harness itself went wrong (never a verdict on the image)."""
+
+
 def _published_on_loopback_only(container: ServiceContainer) -> None:
     """Guards the harness: test traffic stays on 127.0.0.1 (raises if a port is published wider)."""
     container.reload()
     ports = container.get_wrapped_container().attrs["NetworkSettings"]["Ports"] or {}
     wider = [b for bindings in ports.values() for b in bindings or [] if b["HostIp"] != "127.0.0.1"]
     if wider:
-        raise RuntimeError(f"a test container is published beyond 127.0.0.1: {wider}")
+        raise HarnessError(f"a test container is published beyond 127.0.0.1: {wider}")
+
+
+class NotStarted:
+    """Stands in for a container of the image that did not start or never became ready.
+
+    Whatever a test does with it fails that test, in its own body, saying why: the start is
+    part of what the test checks, so it is the test's failure, never a fixture's error.
+    """
+
+    def __init__(self, problem: str) -> None:
+        """Keeps why the container did not start."""
+        self.problem = problem
+
+    def __getattr__(self, name: str) -> NoReturn:
+        """Fails the test that uses the container."""
+        pytest.fail(f"the container of the image did not start: {self.problem}", pytrace=False)
+
+
+@contextmanager
+def started(image: str, table: Table, **kwargs: object) -> Iterator[ServiceContainer | NotStarted]:
+    """``running_service``'s container, or a ``NotStarted`` when the image does not start.
+
+    Only starting is caught; what the caller does with the container raises as it would.
+    """
+    with ExitStack() as stack:
+        try:
+            container, _ = stack.enter_context(running_service(image, table, **kwargs))
+        except HarnessError:
+            raise
+        except (DockerException, RuntimeError, TimeoutError, OSError) as exc:
+            yield NotStarted(f"{type(exc).__name__}: {str(exc)[:1500]}")
+            return
+        yield container

@@ -6,6 +6,7 @@ every check with why it failed.
 
 from __future__ import annotations
 
+import builtins
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,10 +47,17 @@ class Case:
 
     @property
     def asserted(self) -> bool:
-        """Whether it failed on an assertion or ``pytest.fail``, not on another exception."""
-        return self.outcome == "failed" and self.message.startswith(
-            ("AssertionError", "assert ", "Failed")
-        )
+        """Whether a check of it failed, rather than it crashing.
+
+        A check's failure is an assertion, ``pytest.fail`` or a checker's own failure (such as
+        schemathesis'); a crash is one of Python's own exceptions (``KeyError``, ``TimeoutError``).
+        """
+        if self.outcome != "failed":
+            return False
+        first = self.message.split(":", 1)[0].strip()
+        builtin = getattr(builtins, first, None)
+        crashed = isinstance(builtin, type) and issubclass(builtin, BaseException)
+        return not crashed or builtin is AssertionError
 
     @property
     def why(self) -> str:

@@ -29,7 +29,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from testcontainers.core.labels import LABEL_SESSION_ID, SESSION_ID, create_labels
 
 from image_checks import browser, completeness, deployment_files, engine, workers
-from image_checks.containers import STOPPED_LOGS, ServiceContainer, running_service
+from image_checks.containers import STOPPED_LOGS, NotStarted, ServiceContainer, started
 from image_checks.facts import PREFIX, Facts
 from image_checks.filesystem import ImageFilesystem, LayerReport, analyze_layers
 from image_checks.table import SECTIONS, Environment, Section, Table, TableError, load_table
@@ -37,7 +37,7 @@ from image_checks.table import SECTIONS, Environment, Section, Table, TableError
 CHECKS_DIR = Path(__file__).with_name("checks")
 CHECKS_NODE = "image_checks/checks/"  # what the checks' node ids hold, wherever installed
 SECTION_MARK = "image_checks_section"
-IMAGE_FIXTURES = {"image", "image_table", "docker_client", "image_attrs", "service"}
+IMAGE_FIXTURES = {"image", "image_table", "docker_client", "image_attrs", "service", "python_probe"}
 BASE_LABEL = "org.opencontainers.image.base.name"
 DIGEST_LABEL = "org.opencontainers.image.base.digest"
 
@@ -512,7 +512,34 @@ def compose_app(image_table: Table) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def service(image: str, image_table: Table) -> Iterator[ServiceContainer]:
-    """The image running with its defaults, shared by the checks that only read from it."""
-    with running_service(image, image_table) as (container, _):
+def python_probe(image: str, image_table: Table) -> Iterator[ServiceContainer | NotStarted]:
+    """A container of the image idling on its venv's interpreter, as the image's user.
+
+    For the checks that run Python in the image without needing its server: a server that does
+    not start (an app the user cannot read, a missing module) must not hide what they check.
+    """
+    assert image_table.python is not None, "needs [tool.image-checks.python]"
+    interpreter = f"/{image_table.venv_path()}/bin/python"
+    container = ServiceContainer(image, entrypoint=[interpreter])
+    container.with_command(["-c", "import signal; signal.pause()"])
+    container.interpreter = interpreter
+    try:
+        container.start()
+    except DockerException as exc:
+        yield NotStarted(f"{interpreter} does not start in the image: {exc}")
+        return
+    try:
+        yield container
+    finally:
+        container.stop()
+
+
+@pytest.fixture(scope="session")
+def service(image: str, image_table: Table) -> Iterator[ServiceContainer | NotStarted]:
+    """The image running with its defaults, shared by the checks that only read from it.
+
+    It is ready once it answers HTTP at all: a health path that answers 404 or 500 is for the
+    checks to report, not a reason for every check on this container to error.
+    """
+    with started(image, image_table, any_answer=True) as container:
         yield container

@@ -214,11 +214,15 @@ def build_bom(
         properties=[],
     )
     for dist in python_distributions(extract, venv) if venv else []:
-        hashes, references = [], []
+        hashes, references, digest = [], [], ""
         if pinned is not None:
-            url, digest = installed_wheel(
-                dist, pinned.get((canonical(dist.name), dist.version), [])
-            )
+            try:
+                url, digest = installed_wheel(
+                    dist, pinned.get((canonical(dist.name), dist.version), [])
+                )
+            except LookupError:  # not locked: listed without a hash, for the checks to name
+                url, digest = "", ""
+        if digest:
             hashes = [HashType(alg=HashAlgorithm.SHA_256, content=digest)]
             references = [
                 ExternalReference(

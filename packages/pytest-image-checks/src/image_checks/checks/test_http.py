@@ -6,6 +6,7 @@ containers, in containers.py, not a property of the image checked here.)"""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -66,20 +67,33 @@ def listening_ports(tcp_table: str) -> list[int]:
 
 @http
 def test_service_listens_on_the_exposed_port_inside_the_container(
-    service: ServiceContainer, image_table: Table
+    image: str, image_table: Table
 ) -> None:
-    # The container's own network namespace, read through its main process from the host.
-    service.reload()
-    pid = service.get_wrapped_container().attrs["State"]["Pid"]
-    try:
-        tables = [Path(f"/proc/{pid}/net/{name}").read_text() for name in ("tcp", "tcp6")]
-    except OSError as exc:
-        pytest.fail(f"cannot read the container's sockets through /proc/{pid} ({exc}): the "
-                    "engine does not run on this host", pytrace=False)  # fmt: skip
-    ports = sorted({port for table in tables for port in listening_ports(table)})
+    # A container of its own, waited on until its process listens at all (not on the port: a
+    # server on another port would never be ready), read through its main process from the host.
+    assert image_table.http is not None
+    container = ServiceContainer(image)
+    with container:
+        deadline = time.monotonic() + image_table.http.startup_budget_s
+        ports: list[int] = []
+        while not ports and time.monotonic() < deadline:
+            container.reload()
+            state = container.get_wrapped_container().attrs["State"]
+            if not state["Running"]:
+                pytest.fail(f"the container exited ({state['ExitCode']}) before it listened:\n"
+                            f"{container.logs_text()[-1500:]}", pytrace=False)  # fmt: skip
+            net = Path(f"/proc/{state['Pid']}/net")
+            try:
+                tables = [(net / name).read_text() for name in ("tcp", "tcp6")]
+            except OSError as exc:
+                pytest.fail(f"cannot read the container's sockets through {net} ({exc}): the "
+                            "engine does not run on this host", pytrace=False)  # fmt: skip
+            ports = sorted({port for table in tables for port in listening_ports(table)})
+            time.sleep(0.05)
     assert ports == [image_table.port], (
-        f"inside the container the service listens on {ports}, but the image must EXPOSE and "
-        f"serve {image_table.port} only"
+        f"inside the container the service listens on {ports or 'nothing'} within "
+        f"{image_table.http.startup_budget_s} s, but the image must EXPOSE and serve "
+        f"{image_table.port} only"
     )
 
 

@@ -75,7 +75,7 @@ def test_image_has_no_compiler_or_package_manager(
 @python
 @pytest.mark.image_checks_section("build")
 def test_no_dev_dependency_is_installed_or_importable(
-    service: ServiceContainer, image_table: Table, facts: Facts
+    python_probe: ServiceContainer, image_table: Table, facts: Facts
 ) -> None:
     # The list comes from the lock: every distribution only the dependency groups pull in, by
     # its name in the image's metadata, and by its modules where it is installed here.
@@ -94,7 +94,7 @@ def test_no_dev_dependency_is_installed_or_importable(
         f"{lock.name} has dependency groups, but no distribution only they pull in: nothing "
         "was checked"
     )
-    code, output = service.python(INSTALLED_PROBE)
+    code, output = python_probe.python(INSTALLED_PROBE)
     assert code == 0, f"python does not run in the image (exit {code}): {output[-500:]}"
     installed = {name for name, _ in json.loads(output)}
     shipped = sorted(installed & {canonical(d) for d in dev.distributions})
@@ -104,25 +104,29 @@ def test_no_dev_dependency_is_installed_or_importable(
         f"found = [m for m in {dev.modules!r} if importlib.util.find_spec(m)]; "
         "print(' '.join(found)); sys.exit(1 if found else 0)"
     )
-    code, found = service.python(probe)
+    code, found = python_probe.python(probe)
     assert code == 0, (
         f"modules of dev-only dependencies import in the image: {found}; sync with --no-dev"
     )
 
 
 @python
-def test_the_app_imports_as_the_runtime_user(service: ServiceContainer, image_table: Table) -> None:
+def test_the_app_imports_as_the_runtime_user(
+    python_probe: ServiceContainer, image_table: Table
+) -> None:
     assert image_table.python is not None
     module = image_table.python.import_check
-    code, output = service.python(f"import {module}, os; print(os.getuid())")
+    code, output = python_probe.python(f"import {module}, os; print(os.getuid())")
     assert code == 0, f"importing {module} failed (exit {code}): {output[-2000:]}"
     assert output.splitlines()[-1] == str(image_table.user), f"{module} ran as UID {output}"
 
 
 @python
-def test_interpreter_is_the_declared_version(service: ServiceContainer, image_table: Table) -> None:
+def test_interpreter_is_the_declared_version(
+    python_probe: ServiceContainer, image_table: Table
+) -> None:
     assert image_table.python is not None
-    code, version = service.python("import sys; print('%d.%d' % sys.version_info[:2])")
+    code, version = python_probe.python("import sys; print('%d.%d' % sys.version_info[:2])")
     assert code == 0, f"python does not run in the image (exit {code}): {version[-500:]}"
     assert version == image_table.python.version, (
         f"the image runs Python {version}, the table declares {image_table.python.version}"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from image_checks.containers import ServiceContainer, running_service
+from image_checks.containers import NotStarted, ServiceContainer, running_service, started
 from image_checks.facts import Facts
 from image_checks.plugin import table_of
 from image_checks.table import Table
@@ -20,17 +20,17 @@ http = pytest.mark.image_checks_section("http")
 
 
 @pytest.fixture(scope="module")
-def hardened(image: str, image_table: Table) -> Iterator[ServiceContainer]:
+def hardened(image: str, image_table: Table) -> Iterator[ServiceContainer | NotStarted]:
     """The image run read-only, without capabilities or privilege escalation, memory-limited."""
     assert image_table.http is not None
-    with running_service(
+    with started(
         image,
         image_table,
         read_only=True,
         cap_drop=["ALL"],
         security_opt=["no-new-privileges"],
         mem_limit=image_table.http.memory_limit,
-    ) as (container, _):
+    ) as container:
         yield container
 
 

@@ -71,9 +71,9 @@ def _python(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 @python
 def test_sbom_lists_exactly_the_distributions_in_the_image(
-    bom: dict[str, Any], service: ServiceContainer, image_table: Table
+    bom: dict[str, Any], python_probe: ServiceContainer, image_table: Table
 ) -> None:
-    code, output = service.python(sbom.INSTALLED_PROBE)
+    code, output = python_probe.python(sbom.INSTALLED_PROBE)
     assert code == 0, f"python does not run in the image (exit {code}): {output[-500:]}"
     in_image = {tuple(pair) for pair in json.loads(output)}
     listed = {(sbom.canonical(c["name"]), c["version"]) for c in _python(bom)}
@@ -87,19 +87,19 @@ def test_sbom_lists_exactly_the_distributions_in_the_image(
 @python
 @pytest.mark.image_checks_section("build")
 def test_image_holds_exactly_the_locked_runtime_distributions(
-    service: ServiceContainer, image_table: Table
+    python_probe: ServiceContainer, image_table: Table
 ) -> None:
     # The lock's runtime closure with its markers evaluated on the image's own interpreter.
     assert image_table.python is not None
     lock = image_table.context_path() / image_table.python.lock
     if not lock.is_file():
         pytest.fail(f"the build context has no {image_table.python.lock}", pytrace=False)
-    code, output = service.python(lockfile.ENVIRONMENT_PROBE)
+    code, output = python_probe.python(lockfile.ENVIRONMENT_PROBE)
     assert code == 0, f"python does not run in the image (exit {code}): {output[-500:]}"
     locked = {
         (sbom.canonical(n), v) for n, v in lockfile.runtime_distributions(lock, json.loads(output))
     }
-    code, output = service.python(sbom.INSTALLED_PROBE)
+    code, output = python_probe.python(sbom.INSTALLED_PROBE)
     assert code == 0, f"python does not run in the image (exit {code}): {output[-500:]}"
     in_image = {tuple(pair) for pair in json.loads(output)}
     assert locked, f"{lock.name} locks no runtime distribution: nothing to compare"

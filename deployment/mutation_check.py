@@ -11,7 +11,8 @@ nothing). Then, per break, the test modules holding its tests run in the clone, 
 is read from their JUnit XML. A test named for a break is the one of that name in the one module
 that defines it (a name defined twice is an error of the table):
 
-- ``caught``: an assertion (``assert``, ``pytest.fail``) of every test named for the break failed;
+- ``caught``: a check of every test named for the break failed (an assertion, ``pytest.fail``,
+  a checker's own failure: ``junit.Case.asserted``);
 - ``caught by the build``: the image did not build, so no test could run (reported apart);
 - ``error``: a named test errored (a fixture failed) or crashed on another exception, and none
   passed: the break did something, but no check said what (reported apart, not a catch);
@@ -176,7 +177,7 @@ def judge(brk: Break, cases: list[junit.Case], build_failed: bool) -> str:
         mine = [c for c in cases if c.test == name and c.module == module]
         if not mine:
             outcomes.append("absent")
-        elif any(c.outcome == "failed" and c.asserted for c in mine):
+        elif any(c.asserted for c in mine):
             outcomes.append("asserted")
         elif any(c.red for c in mine):
             outcomes.append("error")
@@ -224,8 +225,8 @@ def run_in_clone(workdir: Path, modules: list[str], brk: Break | None) -> Outcom
     cases = junit.cases(report)
     outcome = Outcome(
         "",
-        {c.test for c in cases if c.outcome == "failed" and c.asserted},
-        {c.test for c in cases if c.red and not (c.outcome == "failed" and c.asserted)},
+        {c.test for c in cases if c.asserted},
+        {c.test for c in cases if c.red and not c.asserted},
         time.perf_counter() - started,
     )
     outcome.last_line = (output.strip().splitlines() or [""])[-1][:160]

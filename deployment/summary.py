@@ -72,8 +72,9 @@ def main() -> int:
         (n.removeprefix("python-") for n in junit.suite_names(in_image) if n.startswith("python-")),
         None,
     )
+    host_python = platform.python_version()
     tests["unit_tests_in_image"]["python"] = image_python
-    tests["unit_tests"]["python"] = platform.python_version()
+    tests["unit_tests"]["python"] = host_python
     audit_file = args.reports / "audit.json"
     report = {
         **image_facts(args.image),
@@ -87,7 +88,7 @@ def main() -> int:
         *image_rows(report),
         *service_rows(report["details"]),
         ("audit", report["audit"]["verdict"] if report["audit"] else "not run"),
-        (f"unit tests, host Python {platform.python_version()}", tests_row(tests["unit_tests"])),
+        (f"unit tests, host Python {host_python}", tests_row(tests["unit_tests"])),
         *failed_rows(tests["unit_tests"]),
         (
             f"unit tests, image's Python {image_python or '(not run)'}",

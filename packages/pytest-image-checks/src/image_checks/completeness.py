@@ -57,8 +57,3 @@ def _reason(report: pytest.TestReport) -> str:
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         return str(longrepr[2]).removeprefix("Skipped: ")
     return str(longrepr)
-
-
-def required(config: pytest.Config, from_environment: bool) -> bool:
-    """Whether this session must run every test it collects."""
-    return bool(config.getoption(OPTION)) or from_environment

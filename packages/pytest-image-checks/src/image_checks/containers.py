@@ -8,6 +8,7 @@ session's finalizer can remove whatever a failed test left behind.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -35,6 +36,14 @@ def logs_kept(container: ServiceContainer, name: str) -> Iterator[None]:
     finally:
         with suppress(Exception):
             STOPPED_LOGS.append((name, container.logs_text()[-5000:]))
+
+
+# Lists (canonical name, version) of every distribution the venv's interpreter can see.
+INSTALLED_PROBE = (
+    "import importlib.metadata as m, json, re; "
+    "print(json.dumps(sorted({(re.sub(r'[-_.]+', '-', d.metadata['Name']).lower(), d.version) "
+    "for d in m.distributions()})))"
+)
 
 
 class ServiceContainer(DockerContainer):
@@ -70,6 +79,17 @@ class ServiceContainer(DockerContainer):
         """
         result = self.exec([self.interpreter, "-c", code])
         return result.exit_code, result.output.decode(errors="replace").strip()
+
+    def distributions(self) -> set[tuple[str, str]]:
+        """(canonical name, version) of every distribution ``python`` sees in the container.
+
+        Fails the test using it when Python does not run there.
+        """
+        code, output = self.python(INSTALLED_PROBE)
+        if code != 0:
+            pytest.fail(f"python does not run in the image (exit {code}): {output[-500:]}",
+                        pytrace=False)  # fmt: skip
+        return {(name, version) for name, version in json.loads(output)}
 
     def logs_text(self) -> str:
         """Everything the container wrote to stdout and stderr."""

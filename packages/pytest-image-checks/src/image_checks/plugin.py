@@ -102,7 +102,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not workers.is_worker(config):
         config.stash[RECORD] = Facts()
         config.pluginmanager.register(RecordMerger(config.stash[RECORD]), "image-checks-record")
-    if completeness.required(config, Environment().require_complete):
+    if environment(config).require_complete:
         config.stash[COMPLETE] = completeness.Completeness()
         config.pluginmanager.register(config.stash[COMPLETE], "image-checks-completeness")
 
@@ -138,6 +138,7 @@ def environment(config: pytest.Config) -> Environment:
         "dockerfile": config.getoption("dockerfile"),
         "base": config.getoption("image_base"),
         "reports": config.getoption("image_reports"),
+        "require_complete": config.getoption(completeness.OPTION),
     }
     return env.model_copy(update={k: v for k, v in options.items() if v is not None})
 
@@ -429,13 +430,24 @@ class BaseImage:
     known_digests: frozenset[str]  # the local image id and any registry digests
 
 
+def base_name(image_attrs: dict, table: Table) -> str:
+    """The base the image names in its labels, else ``--image-base``; "" when neither does."""
+    labels = image_attrs["Config"].get("Labels") or {}
+    return labels.get(BASE_LABEL) or table.environment.base or ""
+
+
+def known_digests(attrs: dict) -> frozenset[str]:
+    """An image's local id and its registry digests, from ``docker image inspect``."""
+    return frozenset([attrs["Id"], *(d.split("@", 1)[1] for d in attrs.get("RepoDigests") or [])])
+
+
 @pytest.fixture(scope="session")
 def base_image(
     docker_client: docker.DockerClient, image_attrs: dict, image_table: Table
 ) -> BaseImage:
     """The runtime base named by the image's labels (or ``--image-base``), inspected."""
     labels = image_attrs["Config"].get("Labels") or {}
-    name = labels.get(BASE_LABEL) or image_table.environment.base or ""
+    name = base_name(image_attrs, image_table)
     if not name:
         pytest.fail(
             f"the image does not say which base it was built on (no {BASE_LABEL} label): "
@@ -454,9 +466,7 @@ def base_image(
         digest=labels.get(DIGEST_LABEL, ""),
         layers=tuple(attrs["RootFS"]["Layers"]),
         size=attrs["Size"],
-        known_digests=frozenset(
-            [attrs["Id"], *(d.split("@", 1)[1] for d in attrs.get("RepoDigests") or [])]
-        ),
+        known_digests=known_digests(attrs),
     )
 
 

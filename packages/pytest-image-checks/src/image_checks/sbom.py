@@ -14,6 +14,7 @@ Usage: ``python -m image_checks.sbom IMAGE [--venv /srv/venv] [--lock uv.lock] [
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import importlib.metadata
 import io
@@ -42,14 +43,6 @@ from packaging.utils import parse_wheel_filename
 
 SPEC = SchemaVersion.V1_5
 SPDX = get_spdx_licensing()
-
-
-# Lists (canonical name, version) of every distribution the venv's interpreter can see.
-INSTALLED_PROBE = (
-    "import importlib.metadata as m, json, re; "
-    "print(json.dumps(sorted({(re.sub(r'[-_.]+', '-', d.metadata['Name']).lower(), d.version) "
-    "for d in m.distributions()})))"
-)
 
 
 def canonical(name: str) -> str:
@@ -214,14 +207,13 @@ def build_bom(
         properties=[],
     )
     for dist in python_distributions(extract, venv) if venv else []:
-        hashes, references, digest = [], [], ""
+        hashes, references, (url, digest) = [], [], ("", "")
         if pinned is not None:
-            try:
+            # Not locked: listed without a hash, for the checks to name.
+            with contextlib.suppress(LookupError):
                 url, digest = installed_wheel(
                     dist, pinned.get((canonical(dist.name), dist.version), [])
                 )
-            except LookupError:  # not locked: listed without a hash, for the checks to name
-                url, digest = "", ""
         if digest:
             hashes = [HashType(alg=HashAlgorithm.SHA_256, content=digest)]
             references = [

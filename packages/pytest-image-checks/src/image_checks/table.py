@@ -193,6 +193,11 @@ class Table(_Table):
         assert self.python is not None, "needs [tool.image-checks.python]"
         return self.in_workdir(self.python.venv)
 
+    def lock_path(self) -> Path:
+        """The lock file in the build context (needs ``python`` and ``configured('build')``)."""
+        assert self.python is not None, "needs [tool.image-checks.python]"
+        return self.context_path() / self.python.lock
+
     def base_named(self, base_name: str) -> Base | None:
         """The first of ``bases`` whose ``match`` fits the base image's name."""
         return next((b for b in self.bases if fnmatch.fnmatch(base_name, b.match)), None)

@@ -12,6 +12,7 @@ import docker
 import pytest
 
 from image_checks.filesystem import ImageFilesystem
+from image_checks.plugin import base_name
 from image_checks.table import Table
 
 OCI = "org.opencontainers.image"
@@ -55,8 +56,7 @@ def test_image_sets_its_user_itself(
     # The base's own USER (distroless' nonroot) would hide a USER step deleted from the build:
     # only the steps on top of the base count. Without a base named (FROM scratch), all do.
     history = docker_client.api.history(image)  # newest first
-    labels = image_attrs["Config"].get("Labels") or {}
-    base = labels.get("org.opencontainers.image.base.name") or image_table.environment.base
+    base = base_name(image_attrs, image_table)
     try:
         base_steps = len(docker_client.api.history(base)) if base else 0
     except docker.errors.NotFound:

@@ -23,6 +23,7 @@ from image_checks import lockfile, sbom
 from image_checks.containers import ServiceContainer
 from image_checks.facts import Facts
 from image_checks.filesystem import ImageFilesystem
+from image_checks.plugin import known_digests
 from image_checks.table import Table
 
 python = pytest.mark.image_checks_section("python")
@@ -42,7 +43,7 @@ def bom(
     venv = f"/{image_table.venv_path()}" if image_table.python else None
     lock = None
     if image_table.python and image_table.configured("build"):
-        lock = image_table.context_path() / image_table.python.lock
+        lock = image_table.lock_path()
     bom = sbom.build_bom(
         docker_client, image, venv, lock if lock and lock.is_file() else None,
         extract=image_files.extract,
@@ -73,9 +74,7 @@ def _python(document: dict[str, Any]) -> list[dict[str, Any]]:
 def test_sbom_lists_exactly_the_distributions_in_the_image(
     bom: dict[str, Any], python_probe: ServiceContainer, image_table: Table
 ) -> None:
-    code, output = python_probe.python(sbom.INSTALLED_PROBE)
-    assert code == 0, f"python does not run in the image (exit {code}): {output[-500:]}"
-    in_image = {tuple(pair) for pair in json.loads(output)}
+    in_image = python_probe.distributions()
     listed = {(sbom.canonical(c["name"]), c["version"]) for c in _python(bom)}
     assert in_image, f"the image's venv (/{image_table.venv_path()}) holds no distribution"
     assert listed == in_image, (
@@ -91,7 +90,7 @@ def test_image_holds_exactly_the_locked_runtime_distributions(
 ) -> None:
     # The lock's runtime closure with its markers evaluated on the image's own interpreter.
     assert image_table.python is not None
-    lock = image_table.context_path() / image_table.python.lock
+    lock = image_table.lock_path()
     if not lock.is_file():
         pytest.fail(f"the build context has no {image_table.python.lock}", pytrace=False)
     code, output = python_probe.python(lockfile.ENVIRONMENT_PROBE)
@@ -99,9 +98,7 @@ def test_image_holds_exactly_the_locked_runtime_distributions(
     locked = {
         (sbom.canonical(n), v) for n, v in lockfile.runtime_distributions(lock, json.loads(output))
     }
-    code, output = python_probe.python(sbom.INSTALLED_PROBE)
-    assert code == 0, f"python does not run in the image (exit {code}): {output[-500:]}"
-    in_image = {tuple(pair) for pair in json.loads(output)}
+    in_image = python_probe.distributions()
     assert locked, f"{lock.name} locks no runtime distribution: nothing to compare"
     assert in_image == locked, (
         f"the image does not hold what {lock.name} locks for it: not installed "
@@ -115,9 +112,7 @@ def test_image_holds_exactly_the_locked_runtime_distributions(
 def test_lock_file_agrees_with_the_project(image_table: Table) -> None:
     # `uv sync --frozen` builds from uv.lock without reading pyproject.toml: a dependency added
     # there without relocking would silently not be installed.
-    assert image_table.python is not None
-    context = image_table.context_path()
-    lock = context / image_table.python.lock
+    lock = image_table.lock_path()
     if lock.name != "uv.lock":
         pytest.fail(f"python.lock is {lock.name}: only a uv.lock can be checked", pytrace=False)
     uv = shutil.which("uv")
@@ -198,7 +193,7 @@ def test_sbom_names_the_base_and_its_debian_packages(
         named = docker_client.images.get(base["name"]).attrs
     except (docker.errors.ImageNotFound, docker.errors.APIError) as exc:
         pytest.fail(f"{said}, which is not an image of the local engine: {exc}", pytrace=False)
-    digests = {named["Id"], *(d.split("@", 1)[1] for d in named.get("RepoDigests") or [])}
+    digests = known_digests(named)
     assert base["version"] in digests, f"{said}, but {base['name']} is {sorted(digests)}"
     base_layers = named["RootFS"]["Layers"]
     assert image_attrs["RootFS"]["Layers"][: len(base_layers)] == base_layers, (

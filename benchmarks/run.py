@@ -35,6 +35,9 @@ from container_tests.load import burst, working_set  # noqa: E402
 from container_tests.service.upstream import running_stand_in, upstream_env  # noqa: E402
 from container_tests.settings import load_service  # noqa: E402
 from image_checks.containers import private_network, running_service  # noqa: E402
+from image_checks.engine import engine_facts  # noqa: E402
+from image_checks.filesystem import analyze_layers  # noqa: E402
+from image_checks.report import engine_row  # noqa: E402
 from image_checks.table import load_table  # noqa: E402
 
 BASELINE = ROOT / "benchmarks" / "baseline"
@@ -220,6 +223,7 @@ def measure(args: argparse.Namespace) -> dict:
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{os.cpu_count()} cores, {_memory_gib()} GiB, {platform.machine()}",
         "commit": output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).strip(),
+        "engine": engine_row(engine_facts(client)),
     }
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         builds = Builds(docker_cli, Path(tmp))
@@ -236,7 +240,7 @@ def measure(args: argparse.Namespace) -> dict:
             rows[name]["warm_build_s"] = round(build(), 1)
         for name, tag in (("ours", OURS_TAG), ("baseline", BASELINE_TAG)):
             image = client.images.get(tag)
-            rows[name]["size_mb"] = round(image.attrs["Size"] / 1e6, 1)
+            rows[name]["size_mb"] = image_mb(client, tag)
             rows[name]["layers"] = len(image.attrs["RootFS"]["Layers"])
             log(f"{name}: start-up and idle memory ({args.starts} starts)")
             median, samples, memory = startup_and_memory(tag, args.starts)
@@ -265,6 +269,14 @@ def measure(args: argparse.Namespace) -> dict:
     results["concurrency"] = args.concurrency
     results["load_generator"] = "wrk, 2 threads" if shutil.which("wrk") else "Python httpx client"
     return results
+
+
+def image_mb(client: docker.DockerClient, tag: str) -> float:
+    """The bytes of every layer's files, uncompressed (as the image checks measure it).
+
+    ``docker image inspect``'s ``Size`` is the compressed content on the containerd image store.
+    """
+    return round(sum(layer.size for layer in analyze_layers(client, tag).layers) / 1e6, 1)
 
 
 def _memory_gib() -> int:
@@ -318,7 +330,7 @@ def flavours(args: argparse.Namespace) -> dict:
             image = client.images.get(tag)
             median, samples, _ = startup_and_memory(tag, args.starts)
             rows[name] = {
-                "size_mb": round(image.attrs["Size"] / 1e6, 1),
+                "size_mb": image_mb(client, tag),
                 "layers": len(image.attrs["RootFS"]["Layers"]),
                 "startup_s": round(median, 3),
                 "startup_samples": [round(x, 3) for x in samples],
@@ -332,6 +344,7 @@ def flavours(args: argparse.Namespace) -> dict:
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).strip(),
+        "engine": engine_row(engine_facts(client)),
         **rows,
     }
 
@@ -388,7 +401,8 @@ def write_report(results: dict) -> None:
         "Written by `uv run --group bench python benchmarks/run.py` (see docs/benchmarks.md for "
         "what each figure is). Nothing asserts a timing: the figures carry the noise of a "
         "shared 2-core machine, and ratios within about 0.95-1.05x are parity.\n\n"
-        f"Measured {results['date']} on {results['machine']} (commit {results['commit']}, "
+        f"Measured {results['date']} on {results['machine']}, {results['engine']} "
+        f"(commit {results['commit']}, "
         f"{results['concurrency']} concurrent loopback connections from "
         f"{results['load_generator']}):\n\n{table(results)}\n\n"
         "![ours/baseline ratios](results.png)\n",
@@ -414,6 +428,7 @@ def main() -> int:
     if args.flavours:
         figures = flavours(args)
         FLAVOUR_RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        print(f"on {figures['engine']}")
         for name in ("baseline", *FLAVOURS):
             row = figures[name]
             print(

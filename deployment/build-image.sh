@@ -3,7 +3,17 @@
 # flavour BASE_FLAVOUR names, and tags it. The gate, the container suite and the benchmarks all
 # build through this script.
 #
+# How: with the buildx plugin on an engine with the containerd image store (Docker 28 from
+# deployment/engines.sh), `buildx build` exports an OCI archive with every timestamp rewritten
+# to the commit's time (SOURCE_DATE_EPOCH, given to the exporter only, so the build cache does
+# not change with each commit) and loads it: two builds of one commit give the same image id and
+# manifest digest. With buildx on the classic store, the docker exporter gets the same epoch.
+# With an older client (Debian's Docker 20.10), its built-in BuildKit builds as it is.
+#
 # Usage: deployment/build-image.sh TAG [TAG...]
+#        deployment/build-image.sh --check   BuildKit's own Dockerfile checks (buildx build
+#                                            --check) with the same bases and arguments; exit 3
+#                                            when this client has no buildx (nothing checked)
 # Env:   BASE_FLAVOUR  auto (default)  the public bases when they can be pulled, else their
 #                                      local stand-in (one line says so)
 #                      public          the Dockerfile's public bases, required: fails when
@@ -22,7 +32,9 @@ cd "$(dirname "$0")/.."
 log() { printf '[build-image] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-(($# > 0)) || die "usage: deployment/build-image.sh TAG [TAG...]"
+(($# > 0)) || die "usage: deployment/build-image.sh TAG [TAG...] | --check"
+check=false
+[[ "$1" == --check ]] && check=true
 FLAVOUR="${BASE_FLAVOUR:-auto}"
 case "$FLAVOUR" in
   auto | public | stand-in | slim) ;;
@@ -33,6 +45,16 @@ DOCKER="$(deployment/docker-client.sh)" || exit 1
 export DOCKER DOCKER_BUILDKIT=1
 "$DOCKER" info >/dev/null 2>&1 \
   || die "no Docker engine answers to '$DOCKER info': run ./deployment/app-build.sh (it starts one) or start dockerd"
+# Which builder: buildx when this client has it; the image store decides how buildx exports.
+builder=classic
+if "$DOCKER" buildx version >/dev/null 2>&1; then
+  builder=buildx
+  "$DOCKER" info -f '{{json .DriverStatus}}' | grep -q io.containerd.snapshotter && builder=buildx-oci
+fi
+if [[ "$check" == true && "$builder" == classic ]]; then
+  log "BuildKit's Dockerfile checks: not on this engine ($DOCKER $("$DOCKER" version --format '{{.Client.Version}}') has no buildx; its built-in BuildKit has no build checks)"
+  exit 3
+fi
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n 1)"
 [[ -n "$VERSION" ]] || die "cannot read the project version from pyproject.toml"
 
@@ -94,18 +116,35 @@ ca_bundle="${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}"
 if [[ -r "$ca_bundle" ]]; then
   secret_args=(--secret "id=ca_bundle,src=$ca_bundle")
 fi
-tag_args=()
-for tag in "$@"; do tag_args+=(-t "$tag"); done
-previous="$("$DOCKER" image inspect -f '{{.Id}}' "$1" 2>/dev/null || true)"
+common_args=("${build_args[@]}" "${secret_args[@]}"
+  --build-arg "VERSION=$VERSION" --build-arg "REVISION=$revision"
+  --build-arg "CREATED=$created" --build-arg "BASE_FLAVOUR=$FLAVOUR"
+  --build-arg "BASE_DIGEST=$base_digest")
+if [[ "$check" == true ]]; then
+  log "BuildKit's Dockerfile checks (buildx build --check) on the $FLAVOUR bases"
+  exec "$DOCKER" buildx build --check "${common_args[@]}" .
+fi
 
-log "building $* on the $FLAVOUR bases (runtime $runtime) with $DOCKER (BuildKit)"
+previous="$("$DOCKER" image inspect -f '{{.Id}}' "$1" 2>/dev/null || true)"
 cache_args=()
 [[ "${NO_CACHE:-}" == 1 ]] && cache_args=(--no-cache)
 [[ -n "${TARGET:-}" ]] && cache_args+=(--target "$TARGET")
-"$DOCKER" build "${tag_args[@]}" "${build_args[@]}" "${secret_args[@]}" "${cache_args[@]}" \
-  --build-arg "VERSION=$VERSION" --build-arg "REVISION=$revision" \
-  --build-arg "CREATED=$created" --build-arg "BASE_FLAVOUR=$FLAVOUR" \
-  --build-arg "BASE_DIGEST=$base_digest" --build-arg "SOURCE_DATE_EPOCH=$source_date_epoch" .
+log "building $* on the $FLAVOUR bases (runtime $runtime) with $DOCKER ($builder)"
+case "$builder" in
+  buildx-oci)
+    archive="$(mktemp --suffix=.oci.tar)"
+    trap 'rm -f "$archive"' EXIT
+    env -u SOURCE_DATE_EPOCH "$DOCKER" buildx build --provenance=false "${common_args[@]}" \
+      "${cache_args[@]}" \
+      --output "type=oci,dest=$archive,name=$1,rewrite-timestamp=true,source-date-epoch=$source_date_epoch" .
+    "$DOCKER" load -q -i "$archive" >/dev/null ;;
+  buildx)
+    env -u SOURCE_DATE_EPOCH "$DOCKER" buildx build --provenance=false "${common_args[@]}" \
+      "${cache_args[@]}" --output "type=docker,name=$1,source-date-epoch=$source_date_epoch" . ;;
+  classic)
+    "$DOCKER" build -t "$1" "${common_args[@]}" "${cache_args[@]}" . ;;
+esac
+for tag in "${@:2}"; do "$DOCKER" tag "$1" "$tag"; done
 # Safe to run twice: the image this build replaced under the same tag leaves no dangling copy.
 if [[ -n "$previous" && "$previous" != "$("$DOCKER" image inspect -f '{{.Id}}' "$1")" ]]; then
   "$DOCKER" rmi "$previous" >/dev/null 2>&1 || true

@@ -3,7 +3,9 @@
 #   uv                       pip install uv (for the user running this)
 #   a BuildKit docker client Debian's docker.io (apt, as root)
 #   a Docker engine          starts dockerd in the background when none answers (as root); it
-#                            keeps running for `uv run pytest`; the line printed says how to stop it
+#                            keeps running for `uv run pytest`; the line printed says how to stop it.
+#                            With DOCKER_HOST set, that engine must answer (deployment/engines.sh
+#                            starts Docker 28)
 #   mmdebstrap               Debian's mmdebstrap (apt, as root), for the local base images;
 #                            not needed when BASE_FLAVOUR=public
 #   chromium, chromedriver   Debian's chromium and chromium-driver (apt, as root), for the
@@ -56,6 +58,8 @@ DOCKER="$(deployment/docker-client.sh)"
 
 # A running engine.
 if ! "$DOCKER" info >/dev/null 2>&1; then
+  [[ -z "${DOCKER_HOST:-}" ]] \
+    || die "no engine answers at DOCKER_HOST=$DOCKER_HOST: start it (Docker 28: eval \"\$(deployment/engines.sh start docker-28)\"), or unset DOCKER_HOST for the local engine"
   [[ "$(id -u)" == 0 ]] \
     || die "no Docker engine answers: start one ('sudo dockerd &' or 'sudo systemctl start docker'), then run this again"
   log "starting dockerd (log: $DOCKERD_LOG)"

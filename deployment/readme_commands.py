@@ -65,6 +65,17 @@ COMMANDS: dict[str, Command] = {
     "uv run pytest unit_tests -k timeout": Command("run"),
     'uv run pytest -m "not container"': Command("run"),
     "BASE_FLAVOUR=slim uv run pytest container_tests": Command("ci", by=".ci/run"),
+    'eval "$(deployment/engines.sh start docker-28)"': Command("ci", by=".ci/run"),
+    "REPORT_DIR=reports/docker-28 ./deployment/app-build.sh": Command("ci", by=".ci/run"),
+    "deployment/engines.sh stop docker-28": Command("ci", by=".ci/run"),
+    "deployment/engines.sh save modern-ml-microservices-app:latest /tmp/app.tar": Command(
+        "ci", by=".ci/run"
+    ),
+    'eval "$(deployment/engines.sh start podman)"': Command("ci", by=".ci/run"),
+    "deployment/engines.sh load podman /tmp/app.tar": Command("ci", by=".ci/run"),
+    "uv run pytest container_tests -n 2 --require-complete "
+    "--image=modern-ml-microservices-app:latest": Command("ci", by=".ci/run"),
+    "deployment/engines.sh stop podman": Command("ci", by=".ci/run"),
     "./deployment/app-build.sh --build-only && docker-compose -p mmm up -d": Command("run"),
     "curl 'http://127.0.0.1:8000/api/search?title=sunflowers'": Command(
         "run", expect='"https://', retry_s=30

@@ -76,10 +76,12 @@ def main() -> int:
     tests["unit_tests_in_image"]["python"] = image_python
     tests["unit_tests"]["python"] = host_python
     audit_file = args.reports / "audit.json"
+    lint_file = args.reports / "lint.json"
     report = {
         **image_facts(args.image),
         **read_facts(args.reports / FACTS_FILE),
         "audit": json.loads(audit_file.read_text()) if audit_file.exists() else None,
+        "lint": json.loads(lint_file.read_text()) if lint_file.exists() else {},
         **tests,
         "gate_seconds": args.seconds,
     }
@@ -87,6 +89,7 @@ def main() -> int:
     rows = [
         *image_rows(report),
         *service_rows(report["details"]),
+        *((f"lint: {name}", verdict) for name, verdict in report["lint"].items()),
         ("audit", report["audit"]["verdict"] if report["audit"] else "not run"),
         (f"unit tests, host Python {host_python}", tests_row(tests["unit_tests"])),
         *failed_rows(tests["unit_tests"]),

@@ -16,7 +16,7 @@ def test_a_figure_is_recorded_once() -> None:
 
 
 def test_facts_keep_each_figure_with_its_budget(tmp_path: Path) -> None:
-    facts = Facts(not_configured={"build": ["t::a"]})
+    facts = Facts(not_configured={"build": ["t::a"]}, not_on_this_engine={"t_b": "no BuildKit"})
     facts.figure("startup_s", 0.7, "s", budget=10, detail="median of 3")
     facts.append("rows", {"case": "boom", "status": 502})
     path = facts.write(tmp_path)
@@ -27,10 +27,12 @@ def test_facts_keep_each_figure_with_its_budget(tmp_path: Path) -> None:
     }  # fmt: skip
     assert written["details"]["rows"] == [{"case": "boom", "status": 502}]
     assert read_facts(path)["not_configured"] == {"build": ["t::a"]}
+    assert read_facts(path)["not_on_this_engine"] == {"t_b": "no BuildKit"}
     assert read_facts(tmp_path / "none.json") == {
         "figures": {},
         "details": {},
         "not_configured": {},
+        "not_on_this_engine": {},
     }
 
 

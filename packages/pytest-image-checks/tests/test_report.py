@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from image_checks import junit
-from image_checks.report import figure_row, junit_results
+from image_checks.report import figure_row, image_rows, junit_results
 
 REPORT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest">
@@ -59,3 +59,26 @@ def test_the_report_shows_a_figure_beside_its_budget() -> None:
     assert over == ("image_mb", "99.0 MB   (budget 98 MB: OVER)")
     unmeasured = figure_row("reproducible_image_id", {"value": None, "budget": None})
     assert unmeasured[1] == "not measured on this engine"
+
+
+def test_the_report_names_the_engine_the_comparison_and_what_this_engine_lacks() -> None:
+    report = {
+        "image": "app:1", "id": "sha256:" + "a" * 64,
+        "base": {"name": "base:1", "digest": "sha256:" + "b" * 64},
+        "user": "65532", "ports": ["8000/tcp"], "healthcheck": None,
+        "engine": {"name": "Docker", "version": "28.5.2", "api": "1.51",
+                   "image_store": "containerd"},
+        "details": {"reproducibility": {
+            "compared": "image id and manifest digest and layer diff ids",
+            "built": {"id": "sha256:" + "c" * 64, "manifest": "sha256:" + "c" * 64},
+            "rebuilt": {"id": "sha256:" + "d" * 64, "manifest": None},
+        }},
+        "not_on_this_engine": {"test_cache": "no BuildKit"},
+    }  # fmt: skip
+    rows = dict(image_rows(report))
+    assert rows["engine"] == "Docker 28.5.2 (API 1.51, containerd image store)"
+    assert rows["reproducibility"] == (
+        "compared image id and manifest digest and layer diff ids: built id cccccccccccc, "
+        "manifest cccccccccccc; rebuilt id dddddddddddd"
+    )
+    assert rows["not on this engine"] == "test_cache: no BuildKit"

@@ -11,11 +11,25 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import docker
+import pytest
 from docker.errors import DockerException
 
 from image_checks.table import Table
 
 OLDEST_BUILDX_FREE_CLIENT = 23  # older clients build with BuildKit when DOCKER_BUILDKIT=1
+
+# What an engine's API lacks: a check marked with it is listed by name with the reason, as
+# "not on this engine", instead of failing on the missing feature.
+needs_buildkit = pytest.mark.image_checks_not_on(
+    "podman",
+    reason="it builds with BuildKit (buildx, or DOCKER_BUILDKIT=1 before Docker 23), and "
+    "Podman's Docker API serves no BuildKit session (Podman builds with Buildah)",
+)
+runs_healthchecks = pytest.mark.image_checks_not_on(
+    "podman",
+    reason="Podman runs HEALTHCHECKs from systemd timers (none here), and its Docker API (4.3) "
+    "leaves Config.Healthcheck out of image inspect",
+)
 
 
 def engine_problem() -> str | None:
@@ -38,6 +52,22 @@ def engine_problem() -> str | None:
     except DockerException as exc:
         return f"no Docker engine reachable at {host} ({exc.__class__.__name__}: {exc})"
     return None
+
+
+def engine_facts(client: docker.DockerClient) -> dict[str, str]:
+    """Which engine answers: its name (Docker or Podman), version, API version and image store."""
+    version = client.version()
+    names = [part.get("Name", "") for part in version.get("Components") or []]
+    info = client.info()
+    status = " ".join(str(pair) for pair in info.get("DriverStatus") or [])
+    return {
+        "name": "Podman" if "Podman Engine" in names else "Docker",
+        "version": version.get("Version", "unknown"),
+        "api": version.get("ApiVersion", "unknown"),
+        "image_store": "containerd"
+        if "io.containerd.snapshotter" in status
+        else info.get("Driver", "unknown"),
+    }
 
 
 def buildkit_cli(preferred: str | None = None) -> str:

@@ -36,6 +36,7 @@ class Facts:
     figures: dict[str, Figure] = field(default_factory=dict)
     details: dict[str, object] = field(default_factory=dict)
     not_configured: dict[str, list[str]] = field(default_factory=dict)
+    not_on_this_engine: dict[str, str] = field(default_factory=dict)  # check -> why not
     pending: list[tuple[str, str]] = field(default_factory=list, repr=False)  # not yet sent
 
     def figure(
@@ -102,6 +103,7 @@ class Facts:
             "figures": {name: asdict(figure) for name, figure in self.figures.items()},
             "details": self.details,
             "not_configured": self.not_configured,
+            "not_on_this_engine": self.not_on_this_engine,
         }
 
     def to_json(self) -> str:
@@ -118,5 +120,7 @@ class Facts:
 
 def read_facts(path: Path) -> dict[str, Any]:
     """A record ``write`` wrote (figures, details, not configured); empty when there is none."""
-    empty: dict[str, Any] = {"figures": {}, "details": {}, "not_configured": {}}
+    empty: dict[str, Any] = {
+        "figures": {}, "details": {}, "not_configured": {}, "not_on_this_engine": {},
+    }  # fmt: skip
     return {**empty, **json.loads(path.read_text(encoding="utf-8"))} if path.exists() else empty

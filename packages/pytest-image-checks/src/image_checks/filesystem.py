@@ -11,7 +11,7 @@ import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import docker
 
@@ -96,24 +96,98 @@ class LayerReport:
 
 def analyze_layers(client: docker.DockerClient, image: str) -> LayerReport:
     """Reads ``docker save`` of ``image`` and accounts for every file of every layer."""
-    saved = io.BytesIO(b"".join(client.images.get(image).save()))
+    return read_saved(io.BytesIO(b"".join(client.images.get(image).save())))
+
+
+def read_saved(saved: BinaryIO, platform: str | None = None) -> LayerReport:
+    """Accounts for every file of every layer of an image archive, in either format.
+
+    The formats of ``docker save``: an OCI image layout (``index.json``; Docker 25 and later,
+    the containerd image store, Podman) or the legacy one (``manifest.json`` alone; Docker
+    before 25). Layers may be plain tar or compressed (gzip, as the containerd store keeps
+    them).
+
+    Args:
+        saved: the archive.
+        platform: ``os/architecture`` of the image to read when an index holds several.
+
+    Raises:
+        ValueError: the archive is in neither format, or holds several platforms and
+            ``platform`` names none of them.
+    """
     with tarfile.open(fileobj=saved) as archive:
-        manifest = json.load(archive.extractfile("manifest.json"))[0]
-        config = json.load(archive.extractfile(manifest["Config"]))
+        config, paths = _image_in(archive, platform)
         history = [h for h in config.get("history", []) if not h.get("empty_layer")]
         layers = [
             _read_layer(archive, path, history[i].get("created_by", "") if i < len(history) else "")
-            for i, path in enumerate(manifest["Layers"])
+            for i, path in enumerate(paths)
         ]
     wasted = _wasted(layers)
     return LayerReport(layers, sum(size for _, size in wasted), wasted)
 
 
+def _image_in(archive: tarfile.TarFile, platform: str | None) -> tuple[dict, list[str]]:
+    """The image config and the archive paths of the layers, in order."""
+    names = set(archive.getnames())
+    if "index.json" in names:
+        manifest = _oci_manifest(archive, _json(archive, "index.json"), platform)
+        config = _json(archive, _blob(manifest["config"]["digest"]))
+        return config, [_blob(layer["digest"]) for layer in manifest["layers"]]
+    if "manifest.json" in names:
+        legacy = _json(archive, "manifest.json")[0]
+        return _json(archive, legacy["Config"]), legacy["Layers"]
+    raise ValueError("not an image archive: neither index.json (OCI layout) nor manifest.json")
+
+
+def _oci_manifest(archive: tarfile.TarFile, index: dict, platform: str | None) -> dict:
+    """The image manifest an OCI index leads to, through nested indexes.
+
+    Attestation manifests (platform unknown/unknown) are not images.
+    """
+    images = []
+    for entry in index.get("manifests", []):
+        found = entry.get("platform") or {}
+        name = f"{found.get('os', '')}/{found.get('architecture', '')}".strip("/")
+        if name == "unknown/unknown":
+            continue
+        images.append((name, entry))
+    if platform is not None:
+        images = [(name, entry) for name, entry in images if name in (platform, "")]
+    if len(images) != 1:
+        raise ValueError(
+            f"the archive holds {len(images)} images ({', '.join(n for n, _ in images) or 'none'}"
+            f"{' for ' + platform if platform else ''}): name one platform"
+        )
+    entry = images[0][1]
+    target = _json(archive, _blob(entry["digest"]))
+    if "manifests" in target:  # an image index inside the layout's index
+        return _oci_manifest(archive, target, platform)
+    return target
+
+
+def _blob(digest: str) -> str:
+    algorithm, value = digest.split(":", 1)
+    return f"blobs/{algorithm}/{value}"
+
+
+def _json(archive: tarfile.TarFile, path: str) -> Any:  # noqa: ANN401 (any JSON document)
+    member = archive.extractfile(path)
+    if member is None:
+        raise ValueError(f"{path} is not a file of the image archive")
+    return json.load(member)
+
+
 def _read_layer(archive: tarfile.TarFile, path: str, created_by: str) -> Layer:
     """One layer's files (sized, hashed and scanned whatever their size) and whiteouts."""
     layer = Layer(created_by=created_by, size=0)
-    with tarfile.open(fileobj=archive.extractfile(path)) as layer_tar:
-        for member in layer_tar.getmembers():
+    try:  # read as a stream: a compressed layer is decompressed once, not once a file
+        layer_tar = tarfile.open(fileobj=archive.extractfile(path), mode="r|*")  # noqa: SIM115
+    except tarfile.ReadError as exc:
+        raise ValueError(
+            f"layer {path} is neither a tar nor a gzip, bzip2 or xz compressed one ({exc})"
+        ) from exc
+    with layer_tar:
+        for member in layer_tar:
             name = member.name.removeprefix("./").rstrip("/")
             base = posixpath.basename(name)
             if base.startswith(WHITEOUT):

@@ -37,6 +37,7 @@ from image_checks.table import SECTIONS, Environment, Section, Table, TableError
 CHECKS_DIR = Path(__file__).with_name("checks")
 CHECKS_NODE = "image_checks/checks/"  # what the checks' node ids hold, wherever installed
 SECTION_MARK = "image_checks_section"
+ENGINE_MARK = "image_checks_not_on"  # engine.needs_buildkit, engine.runs_healthchecks
 IMAGE_FIXTURES = {"image", "image_table", "docker_client", "image_attrs", "service", "python_probe"}
 BASE_LABEL = "org.opencontainers.image.base.name"
 DIGEST_LABEL = "org.opencontainers.image.base.digest"
@@ -44,6 +45,8 @@ DIGEST_LABEL = "org.opencontainers.image.base.digest"
 TABLE = pytest.StashKey[Table]()
 NO_ENGINE = pytest.StashKey[str]()
 NOT_CONFIGURED = pytest.StashKey[dict[str, list[str]]]()
+NOT_ON_ENGINE = pytest.StashKey[dict[str, str]]()
+ENGINE_NAME = pytest.StashKey[str]()
 RECORD = pytest.StashKey[Facts]()  # what the reporting process merges from every test's report
 LOCAL_FACTS = pytest.StashKey[Facts]()  # what this process's checks record
 COMPLETE = pytest.StashKey[completeness.Completeness]()  # with --require-complete
@@ -96,6 +99,11 @@ def pytest_configure(config: pytest.Config) -> None:
     """Registers the section marker; under xdist, prepares the controller to share one image."""
     config.addinivalue_line(
         "markers", f"{SECTION_MARK}(name): needs [tool.image-checks.<name>]; deselected without"
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{ENGINE_MARK}(engine, reason): cannot run on that engine (docker, podman); listed by "
+        "name with the reason as not on this engine",
     )
     if workers.is_controller(config):
         workers.make_shared_folder()
@@ -196,7 +204,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item.nodeid not in dropped]
     config.stash[NOT_CONFIGURED] = missing
     ours = [item for item in ours if item.nodeid not in dropped]
-    if not ours or (problem := engine.engine_problem()) is None:
+    if not ours:
+        return
+    if (problem := engine.engine_problem()) is None:
+        _set_aside_what_this_engine_lacks(config, items, ours)
         return
     if table.environment.allow_no_engine and not table.environment.ci:
         for item in ours:
@@ -207,6 +218,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         "IMAGE_CHECKS_ALLOW_NO_ENGINE=1 to skip them"
     )
     items[:] = [item for item in items if item not in ours]
+
+
+def _set_aside_what_this_engine_lacks(
+    config: pytest.Config, items: list[pytest.Item], ours: list[pytest.Item]
+) -> None:
+    """Takes out the checks the engine cannot run, each with its reason.
+
+    They are not deselected: they are listed by name in the terminal and the report, and
+    --require-complete accepts them.
+    """
+    with contextlib.closing(docker.from_env()) as client:
+        found = engine.engine_facts(client)
+    name = found["name"].lower()
+    config.stash[ENGINE_NAME] = f"{found['name']} {found['version']}"
+    why: dict[str, str] = {}
+    for item in ours:
+        reasons = [
+            marker.kwargs.get("reason") or (marker.args[1] if len(marker.args) > 1 else "")
+            for marker in item.iter_markers(ENGINE_MARK)
+            if marker.args and marker.args[0] == name
+        ]
+        if reasons:
+            why[item.nodeid] = "; ".join(r for r in reasons if r) or "no reason given"
+    items[:] = [item for item in items if item.nodeid not in why]
+    config.stash[NOT_ON_ENGINE] = why
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -226,6 +262,9 @@ def pytest_testnodedown(node: object, error: object) -> None:
         known.extend(n for n in nodeids if n not in known)
     if sent.get("no_engine"):
         config.stash[NO_ENGINE] = sent["no_engine"]
+    if sent.get("not_on_engine"):
+        config.stash.setdefault(NOT_ON_ENGINE, {}).update(sent["not_on_engine"])
+        config.stash[ENGINE_NAME] = sent["engine_name"]
     if COMPLETE in config.stash:  # every worker collects every test: the most any set aside
         counted = config.stash[COMPLETE]
         counted.deselected = max(counted.deselected, sent.get("deselected", 0))
@@ -242,6 +281,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"its {len(nodeids)} checks were deselected",
             yellow=True,
         )
+    if lacking := config.stash.get(NOT_ON_ENGINE, {}):
+        terminalreporter.write_line(
+            f"not on this engine ({config.stash[ENGINE_NAME]}): {len(lacking)} checks not run",
+            yellow=True,
+        )
+        for nodeid, why in sorted(lacking.items()):
+            terminalreporter.write_line(f"  {nodeid.rsplit('::', 1)[-1]}: {why}", yellow=True)
     if message := config.stash.get(NO_ENGINE, None):
         terminalreporter.write_line(message, red=True, bold=True)
     if problems := config.stash.get(INCOMPLETE, []):
@@ -265,11 +311,17 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if workers.is_worker(config):
         workers.send(config, "not_configured", config.stash.get(NOT_CONFIGURED, {}))
         workers.send(config, "no_engine", config.stash.get(NO_ENGINE, ""))
+        workers.send(config, "not_on_engine", config.stash.get(NOT_ON_ENGINE, {}))
+        workers.send(config, "engine_name", config.stash.get(ENGINE_NAME, ""))
         if COMPLETE in config.stash:
             workers.send(config, "deselected", config.stash[COMPLETE].deselected)
     else:
         record = config.stash[RECORD]
         record.not_configured = config.stash.get(NOT_CONFIGURED, {})
+        record.not_on_this_engine = {
+            nodeid.rsplit("::", 1)[-1]: why
+            for nodeid, why in sorted(config.stash.get(NOT_ON_ENGINE, {}).items())
+        }
         if record.figures or record.details:
             record.write(environment(config).reports)
     if workers.is_controller(config):
@@ -426,7 +478,6 @@ class BaseImage:
     budget_mb: float  # its size budget: the matching base's, else max-image-mb
     digest: str
     layers: tuple[str, ...]
-    size: int
     known_digests: frozenset[str]  # the local image id and any registry digests
 
 
@@ -465,7 +516,6 @@ def base_image(
         budget_mb=named.max_image_mb if named else image_table.max_image_mb,
         digest=labels.get(DIGEST_LABEL, ""),
         layers=tuple(attrs["RootFS"]["Layers"]),
-        size=attrs["Size"],
         known_digests=known_digests(attrs),
     )
 

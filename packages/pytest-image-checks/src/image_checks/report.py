@@ -21,6 +21,7 @@ import docker
 from docker.errors import DockerException
 
 from image_checks import junit
+from image_checks.engine import engine_facts
 from image_checks.facts import FACTS_FILE, read_facts
 
 OCI = "org.opencontainers.image"
@@ -49,6 +50,7 @@ def image_facts(tag: str) -> dict[str, Any]:
     try:
         with contextlib.closing(docker.from_env()) as client:
             image = client.images.get(tag)
+            engine = engine_facts(client)
     except DockerException:
         return {"image": tag, "id": None}
     config = image.attrs["Config"]
@@ -56,7 +58,9 @@ def image_facts(tag: str) -> dict[str, Any]:
     return {
         "image": tag,
         "id": image.id,
+        "manifest_digest": (image.attrs.get("Descriptor") or {}).get("digest"),
         "repo_digests": image.attrs.get("RepoDigests") or [],
+        "engine": engine,
         "base": {
             "name": labels.get(f"{OCI}.base.name"),
             "digest": labels.get(f"{OCI}.base.digest"),
@@ -80,6 +84,28 @@ def figure_row(name: str, figure: dict[str, Any]) -> tuple[str, str]:
     return name, shown
 
 
+def engine_row(engine: dict[str, str] | None) -> str:
+    """The engine the figures come from."""
+    if not engine:
+        return "unknown"
+    store = engine["image_store"]
+    return f"{engine['name']} {engine['version']} (API {engine['api']}, {store} image store)"
+
+
+def reproducibility_row(found: dict[str, Any]) -> tuple[str, str]:
+    """What the rebuild without cache was compared on, and the digests of both builds."""
+
+    def digests(build: dict[str, str | None]) -> str:
+        shown = f"id {(build['id'] or '')[7:19]}"
+        return shown + (f", manifest {build['manifest'][7:19]}" if build.get("manifest") else "")
+
+    return (
+        "reproducibility",
+        f"compared {found['compared']}: built {digests(found['built'])}; "
+        f"rebuilt {digests(found['rebuilt'])}",
+    )
+
+
 def tests_row(counts: dict[str, Any]) -> str:
     """A suite's counts in one line."""
     passed = counts["tests"] - counts["failures"] - counts["errors"] - counts["skipped"]
@@ -99,6 +125,7 @@ def image_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
         largest = sorted(details.get("layers", []), key=lambda lay: lay["size_mb"], reverse=True)
         head = [
             ("image", f"{report['image']} ({report['id'].removeprefix('sha256:')[:12]})"),
+            ("engine", engine_row(report.get("engine"))),
             ("base", f"{base['name'] or 'not labelled'} ({(base['digest'] or '')[:19]})"),
             ("user, ports", f"{report['user'] or 'root'}, {', '.join(report['ports']) or 'none'}"),
             ("healthcheck", " ".join((report["healthcheck"] or ["none", "none"])[1:])),
@@ -111,6 +138,8 @@ def image_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
             ),
         ]
     figures = [figure_row(name, figure) for name, figure in report.get("figures", {}).items()]
+    if "reproducibility" in details:
+        figures.append(reproducibility_row(details["reproducibility"]))
     sbom = details.get("sbom")
     return [
         *head,
@@ -125,6 +154,10 @@ def image_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
         *(
             ("not configured", f"[tool.image-checks.{section}]: {len(ids)} checks deselected")
             for section, ids in report.get("not_configured", {}).items()
+        ),
+        *(
+            ("not on this engine", f"{name}: {why}")
+            for name, why in report.get("not_on_this_engine", {}).items()
         ),
     ]
 

@@ -22,8 +22,13 @@ from image_checks.table import Table
 @pytest.fixture(autouse=True)
 def _rebuild_in_background(request: pytest.FixtureRequest, image_table: Table) -> None:
     """Starts ``cold_rebuild`` with the first check that uses the image, when there is a build
-    context (the checks of the context need no image, and must run when it does not build)."""
-    if "image" in request.fixturenames and image_table.configured("build"):
+    context and a check of the session uses the rebuild (the checks of the context need no
+    image, and must run when it does not build; an engine that cannot build runs none)."""
+    if (
+        "image" in request.fixturenames
+        and image_table.configured("build")
+        and any("cold_rebuild" in getattr(i, "fixturenames", ()) for i in request.session.items)
+    ):
         request.getfixturevalue("cold_rebuild")
 
 

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from image_checks import engine
 from image_checks.table import Table
 
-pytestmark = pytest.mark.image_checks_section("build")
+pytestmark = [pytest.mark.image_checks_section("build"), engine.needs_buildkit]
 CONTEXT_LISTER = "FROM scratch\nCOPY . /\n"
 
 

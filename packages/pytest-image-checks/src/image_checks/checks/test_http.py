@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from testcontainers.core.wait_strategies import HealthcheckWaitStrategy
 
+from image_checks import engine
 from image_checks.containers import ServiceContainer
 from image_checks.table import Table
 
@@ -97,6 +98,7 @@ def test_service_listens_on_the_exposed_port_inside_the_container(
     )
 
 
+@engine.runs_healthchecks
 def test_container_becomes_healthy(image: str, image_attrs: dict, image_table: Table) -> None:
     # The image's own HEALTHCHECK command, run every second instead of at its interval.
     if not (image_attrs["Config"].get("Healthcheck") or {}).get("Test"):

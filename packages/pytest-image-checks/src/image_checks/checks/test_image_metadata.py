@@ -11,6 +11,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from image_checks import engine
 from image_checks.filesystem import ImageFilesystem
 from image_checks.plugin import base_name
 from image_checks.table import Table
@@ -88,6 +89,7 @@ def test_image_exposes_exactly_the_service_port(image_attrs: dict, image_table: 
     )
 
 
+@engine.runs_healthchecks
 def test_image_has_an_exec_form_healthcheck_on_the_health_path(
     image_attrs: dict, image_table: Table
 ) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from image_checks import engine
 from image_checks.filesystem import LayerReport
 from image_checks.table import Table
 
@@ -58,6 +59,7 @@ def test_history_shows_no_secret(docker_client: docker.DockerClient, image: str)
     assert not build_args, f"build ARGs that look like secrets are baked into history: {build_args}"
 
 
+@engine.needs_buildkit
 @pytest.mark.image_checks_section("build")
 def test_build_secret_content_is_in_no_layer(
     layer_report: LayerReport, base_image, image_table: Table

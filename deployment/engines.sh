@@ -146,6 +146,8 @@ start_podman() {
   echo $! >"$PID_FILE"
   for _ in $(seq 1 60); do answers && break; sleep 0.5; done
   answers || { tail -n 20 "$LOG" >&2; die "podman did not start"; }
+  # Members of the docker group may use its socket, as dockerd's --group gives them.
+  if getent group docker >/dev/null; then chgrp docker "$SOCKET" && chmod 660 "$SOCKET"; fi
   log "started podman (pid $(cat "$PID_FILE"), $(podman --version)); stop it with: deployment/engines.sh stop podman"
 }
 

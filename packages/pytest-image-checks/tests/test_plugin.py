@@ -63,3 +63,42 @@ def test_without_an_engine_the_checks_can_be_skipped_outside_ci(run, minimal_tab
     skipped.stdout.fnmatch_lines(["*skipped*"])
     in_ci = run(*args, env={**NO_ENGINE, "IMAGE_CHECKS_ALLOW_NO_ENGINE": "1", "CI": "true"})
     assert in_ci.ret == pytest.ExitCode.TESTS_FAILED
+
+
+NOT_ON_PODMAN = """
+import pytest
+
+@pytest.mark.image_checks_not_on("podman", reason="it needs BuildKit")
+def test_builds(image_table):
+    pass
+
+def test_reads(image_table):
+    pass
+"""
+
+
+@pytest.mark.parametrize(("engine", "ran"), [("Podman", 1), ("Docker", 2)])
+def test_a_check_an_engine_lacks_is_listed_by_name_with_why(
+    run,
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    minimal_table: Path,
+    engine: str,
+    ran: int,
+) -> None:
+    from image_checks import engine as engines
+
+    monkeypatch.setattr(engines, "engine_problem", lambda: None)
+    monkeypatch.setattr(engines, "current_engine", lambda: {"name": engine, "version": "4.3.1"})
+    pytester.makepyfile(test_engine=NOT_ON_PODMAN)
+    result = run("--image-table", str(minimal_table), "--image", "x", "--require-complete")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.assert_outcomes(passed=ran)
+    listed = [
+        "*not on this engine (Podman 4.3.1): 1 checks not run*",
+        "*test_builds: it needs BuildKit*",
+    ]
+    if engine == "Podman":
+        result.stdout.fnmatch_lines(listed)
+    else:
+        assert "not on this engine" not in result.stdout.str()

@@ -70,6 +70,12 @@ def engine_facts(client: docker.DockerClient) -> dict[str, str]:
     }
 
 
+def current_engine() -> dict[str, str]:
+    """``engine_facts`` of the engine ``DOCKER_HOST`` names."""
+    with contextlib.closing(docker.from_env()) as client:
+        return engine_facts(client)
+
+
 def buildkit_cli(preferred: str | None = None) -> str:
     """A docker CLI that builds with BuildKit: with the buildx plugin, or older than 23.
 

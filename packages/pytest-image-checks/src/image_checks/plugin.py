@@ -228,8 +228,7 @@ def _set_aside_what_this_engine_lacks(
     They are not deselected: they are listed by name in the terminal and the report, and
     --require-complete accepts them.
     """
-    with contextlib.closing(docker.from_env()) as client:
-        found = engine.engine_facts(client)
+    found = engine.current_engine()
     name = found["name"].lower()
     config.stash[ENGINE_NAME] = f"{found['name']} {found['version']}"
     why: dict[str, str] = {}

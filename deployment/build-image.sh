@@ -4,11 +4,16 @@
 # build through this script.
 #
 # How: with the buildx plugin on an engine with the containerd image store (Docker 28 from
-# deployment/engines.sh), `buildx build` exports an OCI archive with every timestamp rewritten
-# to the commit's time (SOURCE_DATE_EPOCH, given to the exporter only, so the build cache does
-# not change with each commit) and loads it: two builds of one commit give the same image id and
-# manifest digest. With buildx on the classic store, the docker exporter gets the same epoch.
-# With an older client (Debian's Docker 20.10), its built-in BuildKit builds as it is.
+# deployment/engines.sh), `buildx build` exports an OCI archive with every timestamp of its
+# files, config and history clamped to 1980-01-01 (the date the Dockerfile gives every file;
+# the label org.opencontainers.image.created carries the commit's time) and loads it: two builds
+# of one commit give the same image id and manifest digest, cached or not. The epoch goes to the
+# exporter only, and is fixed: BuildKit clamps only times after it, so with the commit's time a
+# step cached before the commit would keep its older time; and as a build argument it would
+# enter every later step's cache key, reinstalling the dependencies at each commit. With buildx
+# on the classic store (GitHub's runners), whose docker exporter ignores an exporter epoch, the
+# same fixed epoch is a build argument. With an older client (Debian's Docker 20.10), its
+# built-in BuildKit builds as it is.
 #
 # Usage: deployment/build-image.sh TAG [TAG...]
 #        deployment/build-image.sh --check   BuildKit's own Dockerfile checks (buildx build
@@ -109,7 +114,7 @@ if [[ "$revision" != unknown && -n "$(git status --porcelain 2>/dev/null)" ]]; t
   revision="$revision-dirty"
 fi
 created="$(git log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)"
-source_date_epoch="$(git log -1 --format=%ct 2>/dev/null || date -u +%s)"
+EPOCH=315532800  # 1980-01-01T00:00:00Z, as every file of the image
 
 secret_args=()
 ca_bundle="${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}"
@@ -136,11 +141,13 @@ case "$builder" in
     trap 'rm -f "$archive"' EXIT
     env -u SOURCE_DATE_EPOCH "$DOCKER" buildx build --provenance=false "${common_args[@]}" \
       "${cache_args[@]}" \
-      --output "type=oci,dest=$archive,name=$1,rewrite-timestamp=true,source-date-epoch=$source_date_epoch" .
+      --output "type=oci,dest=$archive,name=$1,rewrite-timestamp=true,source-date-epoch=$EPOCH" .
     "$DOCKER" load -q -i "$archive" >/dev/null ;;
   buildx)
-    env -u SOURCE_DATE_EPOCH "$DOCKER" buildx build --provenance=false "${common_args[@]}" \
-      "${cache_args[@]}" --output "type=docker,name=$1,source-date-epoch=$source_date_epoch" . ;;
+    # The docker exporter on the classic store ignores an exporter epoch; the frontend takes
+    # it as a build argument (fixed, so it is the same cache key at every commit).
+    "$DOCKER" buildx build --provenance=false "${common_args[@]}" "${cache_args[@]}" \
+      --build-arg "SOURCE_DATE_EPOCH=$EPOCH" --output "type=docker,name=$1" . ;;
   classic)
     "$DOCKER" build -t "$1" "${common_args[@]}" "${cache_args[@]}" . ;;
 esac

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Pre-release gate: set up what is missing (uv, a Docker engine, mmdebstrap), lint (ruff,
-# hadolint, BuildKit's own Dockerfile checks where the client has buildx, actionlint on the
-# GitHub workflows; each verdict goes to the report), build the release image, run
-# `uv run pytest` (both suites, the README's test command; the container suite also writes the
-# image's SBOM) against exactly that build, the unit suite again on the image's own interpreter
-# (deployment/unit-tests-in-image.sh), audit the locked runtime dependencies, and always end
-# with the report: what was measured, on which engine, which step and which tests failed, JUnit
-# XML, JSON and the SBOM in reports/. Exits non-zero when any step failed.
+# Pre-release gate: set up what is missing (uv, a Docker engine, mmdebstrap, a registry on
+# loopback, cosign), lint (ruff, hadolint, BuildKit's own Dockerfile checks where the client
+# has buildx, actionlint on the GitHub workflows; each verdict goes to the report), build the
+# release image, run `uv run pytest` (both suites, the README's test command; the container
+# suite also writes the image's SBOM) against exactly that build, the unit suite again on the
+# image's own interpreter (deployment/unit-tests-in-image.sh), audit the locked runtime
+# dependencies; when every test passed, release the image it verified (deployment/release.sh:
+# push to the local registry, sign its digest, attach the SBOM and the provenance) and verify
+# that release from the registry (pytest --pyargs image_checks.release); always end with the
+# report: what was measured, on which engine, the release's digest and verdicts, which step and
+# which tests failed, JUnit XML, JSON, the SBOM and the public key in reports/. Exits non-zero
+# when any step failed.
 #
 # Usage: deployment/app-build.sh               the whole gate
 #        deployment/app-build.sh --build-only  build and tag only (IMAGE_TAG names the one tag)
@@ -16,6 +20,8 @@
 #        IMAGE_TAG    with --build-only: the one tag to build (default: NAME:VERSION and NAME:latest)
 #        REPORT_DIR   where reports go (default: reports)
 #        AUDIT_REQUIRED=1  an audit that reached no advisory service fails (CI with network)
+#        RELEASE_REGISTRY, RELEASE_REPOSITORY, COSIGN_KEY: where and with what key the release
+#                     is pushed and signed (see deployment/release.sh)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +35,7 @@ build_only=false
 case "${1:-}" in
   "") ;;
   --build-only) build_only=true ;;
-  -h | --help) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,24s/^# \{0,1\}//p' "$0"; exit 0 ;;
   *) die "unknown argument '$1' (see --help)" ;;
 esac
 
@@ -47,7 +53,7 @@ if [[ "$build_only" == true ]]; then
 fi
 
 started=$SECONDS
-total=7
+total=9
 step=0
 failed=()
 run_step() { # run_step TITLE COMMAND...: one numbered, timed step; a failure is recorded
@@ -102,11 +108,15 @@ lint() { # every linter runs, so the report has each verdict; the step fails if 
 
 mkdir -p "$REPORT_DIR"
 rm -f "$REPORT_DIR/tests.xml" "$REPORT_DIR/image-facts.json" "$REPORT_DIR/audit.json" \
-  "$REPORT_DIR/sbom.cdx.json" "$REPORT_DIR/unit-tests-image.xml" "$REPORT_DIR/lint.json"
+  "$REPORT_DIR/sbom.cdx.json" "$REPORT_DIR/unit-tests-image.xml" "$REPORT_DIR/lint.json" \
+  "$REPORT_DIR/build.json" "$REPORT_DIR/release.json" "$REPORT_DIR/release-facts.json" \
+  "$REPORT_DIR/release-tests.xml" "$REPORT_DIR/provenance.json" "$REPORT_DIR/cosign.pub"
 
-if run_step "prerequisites (uv, Docker engine, mmdebstrap)" deployment/prerequisites.sh; then
+if run_step "prerequisites (uv, Docker engine, mmdebstrap, registry, cosign)" \
+  deployment/prerequisites.sh; then
   run_step "lint (ruff, hadolint, BuildKit's checks, actionlint)" lint
-  if run_step "build ${tags[*]}" deployment/build-image.sh "${tags[@]}"; then
+  if run_step "build ${tags[*]}" \
+    env BUILD_RECORD="$REPORT_DIR/build.json" deployment/build-image.sh "${tags[@]}"; then
     # Two xdist workers; coverage of app/ with its 90 % gate (the whole unit suite runs); a test
     # skipped, xfailed or deselected, or none run, fails the step (--require-complete). The
     # plugin's options take their values after "=": pytest finds its rootdir before it loads
@@ -114,16 +124,34 @@ if run_step "prerequisites (uv, Docker engine, mmdebstrap)" deployment/prerequis
     run_step "tests: uv run pytest (unit suite, then the image-verification suite)" \
       uv run pytest -n 2 --cov=app --cov-report=term-missing --require-complete \
       --image="${tags[0]}" --image-reports="$REPORT_DIR" --junitxml="$REPORT_DIR/tests.xml"
+    tested=$?
     # The same unit suite on the interpreter the image ships, in its builder stage.
     run_step "unit tests on the image's Python (builder stage)" \
-      env REPORT_DIR="$REPORT_DIR" deployment/unit-tests-in-image.sh
+      env REPORT_DIR="$REPORT_DIR" deployment/unit-tests-in-image.sh || tested=1
   else
+    tested=1
     skip_step "tests" "no image was built"
     skip_step "unit tests on the image's Python" "no image was built"
   fi
   run_step "audit (runtime dependencies, pip-audit)" \
     uv run --frozen python deployment/audit.py --out "$REPORT_DIR/audit.json" \
     ${AUDIT_REQUIRED:+--require}
+  # Only an image every test passed on is released, and its release is verified from the
+  # registry: the tag names the signed digest, which is the image tested, and the signature,
+  # the SBOM and the provenance verify with the public key in the reports.
+  if ((tested == 0)) \
+    && run_step "release: push, sign, attest the SBOM and the provenance" \
+      env REPORT_DIR="$REPORT_DIR" deployment/release.sh "${tags[0]}"; then
+    run_step "release checks, from the registry (pytest --pyargs image_checks.release)" \
+      uv run pytest --pyargs image_checks.release -p no:cacheprovider --require-complete \
+      --image="${tags[0]}" --release="$REPORT_DIR/release.json" --image-reports="$REPORT_DIR" \
+      --junitxml="$REPORT_DIR/release-tests.xml"
+  elif ((tested != 0)); then
+    skip_step "release" "the tests did not pass: an image not verified is not released"
+    skip_step "release checks" "nothing was released"
+  else
+    skip_step "release checks" "the release failed"
+  fi
   run_step "report" uv run --frozen python deployment/summary.py --image "${tags[0]}" \
     --reports "$REPORT_DIR" --seconds "$((SECONDS - started))"
 else

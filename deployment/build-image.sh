@@ -31,6 +31,9 @@
 #        NO_CACHE=1    build without the BuildKit cache (the reproducibility check does)
 #        TARGET        a stage of the Dockerfile to build instead of the release image
 #                      (builder: the unit suite runs there on the image's own interpreter)
+#        BUILD_RECORD  a file to write what the build was given, as JSON: the bases by digest,
+#                      the build arguments, the builder, client and engine versions, the times
+#                      (deployment/build_record.py; the release's provenance is made from it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -102,10 +105,14 @@ esac
 build_args=()
 while IFS= read -r line; do build_args+=(--build-arg "$line"); done <<<"$bases"
 runtime="$(sed -n 's/^RUNTIME_IMAGE=//p' <<<"$bases")"
-# The base's digest: the registry's when it was pulled, else the local image id.
-base_digest="$("$DOCKER" image inspect -f '{{range .RepoDigests}}{{.}} {{end}}' "$runtime" | cut -d' ' -f1)"
-base_digest="${base_digest#*@}"
-[[ -n "$base_digest" ]] || base_digest="$("$DOCKER" image inspect -f '{{.Id}}' "$runtime")"
+digest_of() { # an image's digest: the registry's when it was pulled, else the local image id
+  local digest
+  digest="$("$DOCKER" image inspect -f '{{range .RepoDigests}}{{.}} {{end}}' "$1" | cut -d' ' -f1)"
+  digest="${digest#*@}"
+  [[ -n "$digest" ]] || digest="$("$DOCKER" image inspect -f '{{.Id}}' "$1")"
+  echo "$digest"
+}
+base_digest="$(digest_of "$runtime")"
 
 # Labels that are the same for the same commit, so rebuilding one commit changes nothing; a
 # tree with uncommitted changes is marked, so the label never claims a commit it is not.
@@ -131,6 +138,7 @@ if [[ "$check" == true ]]; then
 fi
 
 previous="$("$DOCKER" image inspect -f '{{.Id}}' "$1" 2>/dev/null || true)"
+started_on="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 cache_args=()
 [[ "${NO_CACHE:-}" == 1 ]] && cache_args=(--no-cache)
 [[ -n "${TARGET:-}" ]] && cache_args+=(--target "$TARGET")
@@ -155,5 +163,17 @@ for tag in "${@:2}"; do "$DOCKER" tag "$1" "$tag"; done
 # Safe to run twice: the image this build replaced under the same tag leaves no dangling copy.
 if [[ -n "$previous" && "$previous" != "$("$DOCKER" image inspect -f '{{.Id}}' "$1")" ]]; then
   "$DOCKER" rmi "$previous" >/dev/null 2>&1 || true
+fi
+if [[ -n "${BUILD_RECORD:-}" ]]; then
+  record_args=()
+  while IFS= read -r line; do record_args+=(--base "$line=$(digest_of "${line#*=}")"); done <<<"$bases"
+  python3 deployment/build_record.py --out "$BUILD_RECORD" --builder "$builder" \
+    --client "$("$DOCKER" version --format '{{.Client.Version}}')" \
+    --engine "$("$DOCKER" version --format '{{.Server.Version}}')" \
+    --buildx "$("$DOCKER" buildx version 2>/dev/null | cut -d' ' -f2 || true)" \
+    --started "$started_on" --target "${TARGET:-}" --no-cache "${NO_CACHE:-0}" \
+    "${record_args[@]}" --arg "VERSION=$VERSION" --arg "REVISION=$revision" \
+    --arg "CREATED=$created" --arg "BASE_FLAVOUR=$FLAVOUR" --arg "BASE_DIGEST=$base_digest" \
+    --image-id "$("$DOCKER" image inspect -f '{{.Id}}' "$1")" "$@"
 fi
 log "built $* ($FLAVOUR bases)"

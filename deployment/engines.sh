@@ -81,34 +81,8 @@ answers() { # true when the engine's socket answers the Docker API's ping
 }
 
 fetch() { # unpacks the pinned packages into $ROOT once
-  local stamp="$ROOT/.packages" wanted entry suite name version apt_dir debs
-  wanted="$(printf '%s\n' "${DOCKER_28_PACKAGES[@]}")"
-  [[ -x "$ROOT/usr/sbin/dockerd" && "$(cat "$stamp" 2>/dev/null)" == "$wanted" ]] && return 0
-  command -v apt-get >/dev/null && command -v dpkg >/dev/null \
-    || die "apt-get and dpkg are needed to fetch Debian's packages of Docker 28"
-  [[ -r /usr/share/keyrings/debian-archive-keyring.gpg ]] \
-    || die "Debian's archive key is missing: apt-get install -y debian-archive-keyring"
-  apt_dir="$CACHE/apt"
-  debs="$CACHE/debs"
-  mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$debs"
-  for suite in forky trixie; do
-    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main"
-  done >"$apt_dir/sources.list"
-  local apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
-    -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o Debug::NoLocking=1
-    -o APT::Sandbox::User=root)
-  log "fetching Docker 28's packages from Debian's archive (forky, trixie) into $debs"
-  apt-get "${apt_opts[@]}" update -qq
-  rm -rf "$ROOT"
-  mkdir -p "$ROOT"
-  for entry in "${DOCKER_28_PACKAGES[@]}"; do
-    read -r suite name version <<<"$entry"
-    (cd "$debs" && apt-get "${apt_opts[@]}" download -qq "$name=$version") \
-      || die "cannot fetch $name $version from Debian $suite"
-    dpkg -x "$debs/${name}_${version#*:}_amd64.deb" "$ROOT"
-  done
-  printf '%s\n' "$wanted" >"$stamp"
-  log "unpacked into $ROOT: $("$ROOT/usr/bin/docker" --version)"
+  deployment/debian-fetch.sh "$ROOT" "${DOCKER_28_PACKAGES[@]}"
+  [[ -x "$ROOT/usr/sbin/dockerd" ]] || die "the packages unpacked into $ROOT hold no dockerd"
 }
 
 other_engine() { # the pid and command of an engine other than engine $1's, if one runs

@@ -12,6 +12,12 @@
 #                            container suite's browser test of /docs (no download at run time)
 #   docker-compose           Debian's docker-compose (apt, as root), for compose.yaml (the
 #                            README's local exploration); only a warning when it cannot
+#   a registry on loopback   Debian's docker-registry (apt, as root), started on 127.0.0.1
+#                            (deployment/registry.sh, storage in a temporary folder) when none
+#                            answers; it keeps running for the release steps and their checks;
+#                            the line printed says how to stop it
+#   cosign                   Debian trixie's cosign (pinned below), unpacked into a private prefix
+#                            and linked as /usr/local/bin/cosign when no cosign is on PATH
 # When it cannot (not root, no apt, another OS) it stops with the exact commands to run.
 # Safe to run twice: what is there is used as it is.
 #
@@ -22,6 +28,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PID_FILE="/tmp/modern-ml-microservices-dockerd.pid"
+COSIGN_PACKAGE="trixie cosign 2.5.0-2+b5"  # signs offline: keys, no transparency log
+CACHE="${ENGINES_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/modern-ml-microservices/engines}"
 DOCKERD_LOG="${DOCKERD_LOG:-/tmp/dockerd.log}"
 
 log() { printf '[prerequisites] %s\n' "$*" >&2; }
@@ -98,4 +106,22 @@ if ! command -v docker-compose >/dev/null 2>&1; then
   fi
 fi
 
-log "ready: $(uv --version), docker client $DOCKER, engine $("$DOCKER" version --format '{{.Server.Version}}')"
+# The release: a registry on loopback, and cosign to sign and attest what the gate pushes there.
+if ! command -v docker-registry >/dev/null 2>&1; then
+  if can_apt; then
+    apt_install docker-registry
+  else
+    die "docker-registry is missing (the release is pushed to a local registry): as root run 'apt-get update && apt-get install -y docker-registry', then run this again"
+  fi
+fi
+registry="$(deployment/registry.sh start)"
+if ! command -v cosign >/dev/null 2>&1; then
+  [[ "$(id -u)" == 0 ]] \
+    || die "cosign is missing (it signs the release): install cosign 2 (https://docs.sigstore.dev/cosign/system_config/installation/) or run this as root, then run this again"
+  deployment/debian-fetch.sh "$CACHE/cosign/root" "$COSIGN_PACKAGE"
+  ln -sfn "$CACHE/cosign/root/usr/bin/cosign" /usr/local/bin/cosign
+  hash -r
+  log "linked /usr/local/bin/cosign to Debian's cosign ($COSIGN_PACKAGE)"
+fi
+
+log "ready: $(uv --version), docker client $DOCKER, engine $("$DOCKER" version --format '{{.Server.Version}}'), registry $registry, cosign $(command -v cosign)"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from image_checks import junit
-from image_checks.facts import FACTS_FILE, read_facts
+from image_checks.facts import FACTS_FILE, RELEASE_FACTS_FILE, read_facts
 from image_checks.report import (
     failed_rows,
     image_facts,
@@ -30,6 +30,7 @@ from image_checks.report import (
 )
 
 SUITES = ("unit_tests", "packages", "container_tests", "image_checks")
+RELEASE_TESTS = "release-tests.xml"  # the release checks' run
 IN_IMAGE = "unit-tests-image.xml"  # deployment/unit-tests-in-image.sh's run
 
 
@@ -57,6 +58,30 @@ def service_rows(details: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def release_rows(release: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The release: where it is, its digest, and each release check's verdict."""
+    if not release:
+        return [("release", "not released (only an image every test passed on is)")]
+    rows = [
+        ("release", f"{release['reference']}, signed with {release['key']}"),
+        ("public key", release["public_key"]),
+        ("release digest", release["digest"]),
+    ]
+    for row in release["checks"] or [{"check": "release checks", "verdict": "not run", "said": ""}]:
+        name = row["check"].removeprefix("test_").replace("_", " ")
+        rows.append((f"  {row['verdict']}", f"{name}: {row['said']}"))
+    return rows
+
+
+def read_release(reports: Path) -> dict[str, Any] | None:
+    """The release record with the release checks' verdicts, or None when nothing was released."""
+    path = reports / "release.json"
+    if not path.exists():
+        return None
+    checks = read_facts(reports / RELEASE_FACTS_FILE)["details"].get("release", [])
+    return {**json.loads(path.read_text(encoding="utf-8")), "checks": checks}
+
+
 def main() -> int:
     """Collects the facts, prints them as a table and writes them as JSON beside the reports."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -75,6 +100,7 @@ def main() -> int:
     host_python = platform.python_version()
     tests["unit_tests_in_image"]["python"] = image_python
     tests["unit_tests"]["python"] = host_python
+    tests["release_checks"] = junit_results(args.reports / RELEASE_TESTS, ("release",))["release"]
     audit_file = args.reports / "audit.json"
     lint_file = args.reports / "lint.json"
     report = {
@@ -82,6 +108,7 @@ def main() -> int:
         **read_facts(args.reports / FACTS_FILE),
         "audit": json.loads(audit_file.read_text()) if audit_file.exists() else None,
         "lint": json.loads(lint_file.read_text()) if lint_file.exists() else {},
+        "release": read_release(args.reports),
         **tests,
         "gate_seconds": args.seconds,
     }
@@ -104,6 +131,9 @@ def main() -> int:
         *failed_rows(tests["image_checks"]),
         ("service checks", tests_row(tests["container_tests"])),
         *failed_rows(tests["container_tests"]),
+        *release_rows(report["release"]),
+        ("release checks", tests_row(tests["release_checks"])),
+        *failed_rows(tests["release_checks"]),
         ("gate", f"{args.seconds} s; reports in {args.reports}/"),
     ]
     print(render(rows))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 FACTS_FILE = "image-facts.json"
+RELEASE_FACTS_FILE = "release-facts.json"  # of a run of the release checks (--release)
 PREFIX = "image-checks:"  # of the user properties that carry a record: figure, detail, row
 
 
@@ -110,10 +111,10 @@ class Facts:
         """The record as JSON (``to_dict``)."""
         return json.dumps(self.to_dict(), indent=2) + "\n"
 
-    def write(self, folder: Path) -> Path:
-        """Writes the record into the reports ``folder``; returns the file's path."""
+    def write(self, folder: Path, name: str = FACTS_FILE) -> Path:
+        """Writes the record into the reports ``folder`` as ``name``; returns the file's path."""
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / FACTS_FILE
+        path = folder / name
         path.write_text(self.to_json(), encoding="utf-8")
         return path
 

@@ -25,9 +25,11 @@ class Case:
 
     @property
     def suite(self) -> str:
-        """The top folder of its module (``unit_tests``), or ``image_checks`` for the checks."""
+        """The top folder of its module (``unit_tests``); ``image_checks`` or ``release``."""
         if ".image_checks.checks." in f".{self.classname}":
             return "image_checks"
+        if ".image_checks.release." in f".{self.classname}":
+            return "release"
         return self.classname.split(".")[0]
 
     @property

@@ -30,7 +30,7 @@ from testcontainers.core.labels import LABEL_SESSION_ID, SESSION_ID, create_labe
 
 from image_checks import browser, completeness, deployment_files, engine, workers
 from image_checks.containers import STOPPED_LOGS, NotStarted, ServiceContainer, started
-from image_checks.facts import PREFIX, Facts
+from image_checks.facts import FACTS_FILE, PREFIX, RELEASE_FACTS_FILE, Facts
 from image_checks.filesystem import ImageFilesystem, LayerReport, analyze_layers
 from image_checks.table import SECTIONS, Environment, Section, Table, TableError, load_table
 
@@ -78,6 +78,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--image-reports", metavar="DIR", type=Path, help="where facts, SBOM, screenshots go"
+    )
+    group.addoption(
+        "--release",
+        metavar="FILE",
+        type=Path,
+        help="the release record (JSON) the release checks verify: pytest --pyargs "
+        "image_checks.release",
     )
     group.addoption(
         "--require-complete",
@@ -147,6 +154,7 @@ def environment(config: pytest.Config) -> Environment:
         "base": config.getoption("image_base"),
         "reports": config.getoption("image_reports"),
         "require_complete": config.getoption(completeness.OPTION),
+        "release": config.getoption("release"),
     }
     return env.model_copy(update={k: v for k, v in options.items() if v is not None})
 
@@ -322,7 +330,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             for nodeid, why in sorted(config.stash.get(NOT_ON_ENGINE, {}).items())
         }
         if record.figures or record.details:
-            record.write(environment(config).reports)
+            env = environment(config)
+            record.write(env.reports, RELEASE_FACTS_FILE if env.release else FACTS_FILE)
     if workers.is_controller(config):
         workers.remove_shared_image_and_folder()
     if config.stash.get(NO_ENGINE, None) and session.exitstatus in (0, 5):

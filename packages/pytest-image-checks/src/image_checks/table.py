@@ -59,8 +59,10 @@ class Environment(BaseSettings):
     reports: Path = Path("reports")  # IMAGE_CHECKS_REPORTS: facts, SBOM and screenshots
     allow_no_engine: bool = False  # IMAGE_CHECKS_ALLOW_NO_ENGINE=1: skip without an engine
     require_complete: bool = False  # IMAGE_CHECKS_REQUIRE_COMPLETE=1 (as --require-complete)
+    release: Path | None = None  # IMAGE_CHECKS_RELEASE: the release record (as --release)
     ci: bool = Field(False, validation_alias=AliasChoices("CI"))  # CI: never skip
     docker: str | None = Field(None, validation_alias=AliasChoices("DOCKER"))  # a BuildKit CLI
+    cosign: str | None = Field(None, validation_alias=AliasChoices("COSIGN"))  # cosign 2
     chromium: Path = Field(
         Path("/usr/bin/chromium"), validation_alias=AliasChoices("CHROMIUM_BINARY")
     )

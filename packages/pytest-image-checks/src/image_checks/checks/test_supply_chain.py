@@ -57,6 +57,7 @@ def bom(
         "sbom",
         {
             "path": str(path),
+            "image_id": docker_client.images.get(image).id,  # what it was checked against
             "sha256": hashlib.sha256(text.encode()).hexdigest(),
             "spec": document["specVersion"],
             "python": sum(c.get("purl", "").startswith("pkg:pypi/") for c in components),

@@ -1,0 +1,186 @@
+"""Tampers with a release four ways and expects each to turn its named release check red.
+
+After the gate, the image it verified is released again into scratch repositories of the same
+registry (``tamper/<name>``, with a key pair made here, as ``COSIGN_KEY``), each from a copy of
+the gate's reports; then one thing is changed the way an attacker or a careless pipeline would,
+and the release checks (``pytest --pyargs image_checks.release``) run against it:
+
+- ``tag``: another image is pushed under the released tag
+  -> ``test_release_tag_names_the_signed_digest``;
+- ``sbom``: the SBOM attestation is replaced by a changed SBOM, signed with the same key
+  -> ``test_sbom_attestation_is_the_sbom_checked_against_the_image``;
+- ``provenance``: the provenance attestation is replaced by one naming another commit
+  -> ``test_provenance_names_this_checkout_and_its_bases``;
+- ``key``: the signature is replaced by one made with another key
+  -> ``test_release_signature_verifies_with_the_release_key``.
+
+A control release, untouched, must pass every check. A tampering passes when exactly its named
+check is red. Writes ``reports/release-tamperings.json``; exits 1 when any expectation fails.
+
+Usage: ``uv run python deployment/release_tamperings.py [--image TAG] [--reports DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from image_checks import junit
+from image_checks.registry import load_release
+
+ROOT = Path(__file__).resolve().parents[1]
+COPIED = ("sbom.cdx.json", "image-facts.json", "build.json")
+EXPECTED = {
+    "control": set(),
+    "tag": {"test_release_tag_names_the_signed_digest"},
+    "sbom": {"test_sbom_attestation_is_the_sbom_checked_against_the_image"},
+    "provenance": {"test_provenance_names_this_checkout_and_its_bases"},
+    "key": {"test_release_signature_verifies_with_the_release_key"},
+}
+OFFLINE = ["--tlog-upload=false", "--allow-http-registry", "--yes"]
+
+
+def log(message: str) -> None:
+    """One line of progress."""
+    print(f"[tamperings] {message}", flush=True)
+
+
+def run(command: list[str], env: dict[str, str] | None = None) -> str:
+    """Runs ``command`` in the checkout; its output, or SystemExit with its last lines."""
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"[tamperings] {' '.join(command[:3])} ... failed:\n{done.stderr[-2000:]}")
+    return done.stdout
+
+
+class Scratch:
+    """One release of the image into a scratch repository, from a copy of the reports."""
+
+    def __init__(self, name: str, image: str, reports: Path, work: Path, keys: Path) -> None:
+        """Copies the reports into ``work/name`` and releases ``image`` as ``tamper/name``."""
+        self.name, self.image, self.folder, self.keys = name, image, work / name, keys
+        self.folder.mkdir()
+        for file in COPIED:
+            shutil.copy(reports / file, self.folder / file)
+        self.env = {
+            **os.environ,
+            "REPORT_DIR": str(self.folder),
+            "RELEASE_REPOSITORY": f"tamper/{name}",
+            "COSIGN_KEY": str(keys / "a.key"),
+            "COSIGN_PASSWORD": "",
+        }
+        run(["deployment/release.sh", image], env=self.env)
+        self.release = load_release(self.folder / "release.json")
+
+    def cosign(self, *args: str) -> None:
+        """Runs cosign with the offline options on the released digest."""
+        run(["cosign", *args, *OFFLINE, self.release.pinned], env=self.env)
+
+    def red(self) -> set[str]:
+        """The release checks that fail on this release."""
+        report = self.folder / "junit.xml"
+        subprocess.run(
+            ["uv", "run", "--frozen", "pytest", "--pyargs", "image_checks.release", "-q",
+             "-p", "no:cacheprovider", f"--image={self.image}",
+             f"--release={self.folder / 'release.json'}", f"--image-reports={self.folder}",
+             f"--junitxml={report}"],
+            cwd=ROOT, env=self.env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        cases = list(junit.cases(report))
+        if len(cases) != len(EXPECTED) + 1:  # every release check ran
+            raise SystemExit(f"[tamperings] {self.name}: {len(cases)} release checks ran")
+        return {case.test for case in cases if case.red}
+
+
+def tamper_tag(scratch: Scratch) -> None:
+    """Pushes another image (the release's runtime base) under the released tag."""
+    base = json.loads((scratch.folder / "build.json").read_text())["bases"]["RUNTIME_IMAGE"]
+    docker = run(["deployment/docker-client.sh"]).strip()
+    run([docker, "tag", base["name"], scratch.release.reference])
+    run([docker, "push", scratch.release.reference])
+
+
+def tamper_sbom(scratch: Scratch) -> None:
+    """Re-attests a changed SBOM (one Python distribution's version), with the same key."""
+    sbom = json.loads((scratch.folder / "sbom.cdx.json").read_text())
+    component = next(c for c in sbom["components"] if c.get("purl", "").startswith("pkg:pypi/"))
+    component["version"] += ".post1"
+    changed = scratch.folder / "changed-sbom.json"
+    changed.write_text(json.dumps(sbom))
+    scratch.cosign("attest", "--key", str(scratch.keys / "a.key"), "--type", "cyclonedx",
+                   "--predicate", str(changed), "--replace")  # fmt: skip
+
+
+def tamper_provenance(scratch: Scratch) -> None:
+    """Re-attests the provenance naming another commit, with the same key."""
+    provenance = json.loads((scratch.folder / "provenance.json").read_text())
+    for dependency in provenance["buildDefinition"]["resolvedDependencies"]:
+        if "gitCommit" in dependency["digest"]:
+            dependency["digest"]["gitCommit"] = "0" * 40
+    changed = scratch.folder / "changed-provenance.json"
+    changed.write_text(json.dumps(provenance))
+    scratch.cosign("attest", "--key", str(scratch.keys / "a.key"), "--type", "slsaprovenance1",
+                   "--predicate", str(changed), "--replace")  # fmt: skip
+
+
+def tamper_key(scratch: Scratch) -> None:
+    """Deletes the release's signature and signs its digest with another key."""
+    release = scratch.release
+    url = f"http://{release.registry}/v2/{release.repository}/manifests/"
+    tag = release.digest.replace(":", "-") + ".sig"
+    accept = {"Accept": "application/vnd.oci.image.manifest.v1+json"}
+    signature = httpx.head(url + tag, headers=accept, timeout=10).headers["Docker-Content-Digest"]
+    httpx.delete(url + signature, timeout=10).raise_for_status()
+    scratch.cosign("sign", "--key", str(scratch.keys / "b.key"))
+
+
+TAMPERINGS: dict[str, Callable[[Scratch], None]] = {
+    "control": lambda scratch: None,
+    "tag": tamper_tag,
+    "sbom": tamper_sbom,
+    "provenance": tamper_provenance,
+    "key": tamper_key,
+}
+
+
+def main() -> int:
+    """Releases, tampers, runs the release checks; exit 1 unless each went red as expected."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--image", default="modern-ml-microservices-app:0.1.0")
+    parser.add_argument("--reports", type=Path, default=ROOT / "reports")
+    args = parser.parse_args()
+    missing = [f for f in COPIED if not (args.reports / f).is_file()]
+    if missing:
+        log(f"{args.reports} lacks {missing}: run ./deployment/app-build.sh first")
+        return 1
+    results, failed = {}, False
+    with tempfile.TemporaryDirectory(prefix="tamper-") as tmp:
+        work, keys = Path(tmp), Path(tmp) / "keys"
+        keys.mkdir()
+        for name in ("a", "b"):
+            run(["cosign", "generate-key-pair", "--output-key-prefix", str(keys / name)],
+                env={**os.environ, "COSIGN_PASSWORD": ""})  # fmt: skip
+        for name, tamper in TAMPERINGS.items():
+            scratch = Scratch(name, args.image, args.reports, work, keys)
+            tamper(scratch)
+            red = scratch.red()
+            ok = red == EXPECTED[name]
+            failed |= not ok
+            results[name] = {"expected_red": sorted(EXPECTED[name]), "red": sorted(red), "ok": ok}
+            said = "as expected" if ok else f"NOT AS EXPECTED (expected {sorted(EXPECTED[name])})"
+            log(f"{name}: red {sorted(red) or 'none'}: {said}")
+    (args.reports / "release-tamperings.json").write_text(json.dumps(results, indent=2) + "\n")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -207,7 +207,13 @@ def throughput(image: str, seconds: float, concurrency: int, repeats: int) -> di
 def gate_times(workdir: Path, docker_cli: str, prune: Callable[[], None]) -> dict[str, float]:
     """Wall time of deployment/app-build.sh, cold (no build cache) and warm (after an edit)."""
     tree = commit_tree(copy_tree(workdir / "gate"))
-    env = {**os.environ, "DOCKER": docker_cli, "REPORT_DIR": str(workdir / "gate-reports")}
+    env = {
+        **os.environ,
+        "DOCKER": docker_cli,
+        "REPORT_DIR": str(workdir / "gate-reports"),
+        # The copy's release goes to a repository of its own, not over the checkout's release.
+        "RELEASE_REPOSITORY": "benchmark/modern-ml-microservices-app",
+    }
     prune()
     cold = run([tree / "deployment" / "app-build.sh"], cwd=tree, env=env)
     touch_app(tree)

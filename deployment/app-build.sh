@@ -5,7 +5,8 @@
 # release image, run `uv run pytest` (both suites, the README's test command; the container
 # suite also writes the image's SBOM) against exactly that build, the unit suite again on the
 # image's own interpreter (deployment/unit-tests-in-image.sh), audit the locked runtime
-# dependencies; when every test passed, release the image it verified (deployment/release.sh:
+# dependencies, compare the image's Debian packages and Python distributions with what their
+# archives offer now (patch currency); when every test passed, release the image it verified (deployment/release.sh:
 # push to the local registry, sign its digest, attach the SBOM and the provenance) and verify
 # that release from the registry (pytest --pyargs image_checks.release); always end with the
 # report: what was measured, on which engine, the release's digest and verdicts, which step and
@@ -20,6 +21,9 @@
 #        IMAGE_TAG    with --build-only: the one tag to build (default: NAME:VERSION and NAME:latest)
 #        REPORT_DIR   where reports go (default: reports)
 #        AUDIT_REQUIRED=1  an audit that reached no advisory service fails (CI with network)
+#        PATCH_REQUIRED=1  the patch-currency step fails when a Debian package of the image lacks
+#                     a security update, a Python distribution is yanked, or an index cannot be
+#                     read (deployment/patch_currency.py; CI sets it); without it, it reports
 #        RELEASE_REGISTRY, RELEASE_REPOSITORY, COSIGN_KEY: where and with what key the release
 #                     is pushed and signed (see deployment/release.sh)
 set -uo pipefail
@@ -35,7 +39,7 @@ build_only=false
 case "${1:-}" in
   "") ;;
   --build-only) build_only=true ;;
-  -h | --help) sed -n '2,24s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,27s/^# \{0,1\}//p' "$0"; exit 0 ;;
   *) die "unknown argument '$1' (see --help)" ;;
 esac
 
@@ -48,12 +52,12 @@ else
 fi
 
 if [[ "$build_only" == true ]]; then
-  deployment/prerequisites.sh || exit 1
+  deployment/prerequisites.sh --no-release || exit 1
   exec deployment/build-image.sh "${tags[@]}"
 fi
 
 started=$SECONDS
-total=9
+total=10
 step=0
 failed=()
 run_step() { # run_step TITLE COMMAND...: one numbered, timed step; a failure is recorded
@@ -110,7 +114,8 @@ mkdir -p "$REPORT_DIR"
 rm -f "$REPORT_DIR/tests.xml" "$REPORT_DIR/image-facts.json" "$REPORT_DIR/audit.json" \
   "$REPORT_DIR/sbom.cdx.json" "$REPORT_DIR/unit-tests-image.xml" "$REPORT_DIR/lint.json" \
   "$REPORT_DIR/build.json" "$REPORT_DIR/release.json" "$REPORT_DIR/release-facts.json" \
-  "$REPORT_DIR/release-tests.xml" "$REPORT_DIR/provenance.json" "$REPORT_DIR/cosign.pub"
+  "$REPORT_DIR/release-tests.xml" "$REPORT_DIR/provenance.json" "$REPORT_DIR/cosign.pub" \
+  "$REPORT_DIR/patches.json"
 
 if run_step "prerequisites (uv, Docker engine, mmdebstrap, registry, cosign)" \
   deployment/prerequisites.sh; then
@@ -136,9 +141,21 @@ if run_step "prerequisites (uv, Docker engine, mmdebstrap, registry, cosign)" \
   run_step "audit (runtime dependencies, pip-audit)" \
     uv run --frozen python deployment/audit.py --out "$REPORT_DIR/audit.json" \
     ${AUDIT_REQUIRED:+--require}
-  # Only an image every test passed on is released, and its release is verified from the
-  # registry: the tag names the signed digest, which is the image tested, and the signature,
-  # the SBOM and the provenance verify with the public key in the reports.
+  # The image's packages against Debian's archive indexes and the package index, from the
+  # SBOM the suite checked; with PATCH_REQUIRED=1 a security update it lacks fails the gate.
+  if [[ -s "$REPORT_DIR/sbom.cdx.json" ]]; then
+    run_step "patch currency (Debian's security and point-release updates, PyPI)" \
+      uv run --frozen python deployment/patch_currency.py --image "${tags[0]}" \
+      --sbom "$REPORT_DIR/sbom.cdx.json" --out "$REPORT_DIR/patches.json" \
+      ${PATCH_REQUIRED:+--require} || tested=1
+  else
+    skip_step "patch currency" "no SBOM: the suite did not write one"
+    tested=1
+  fi
+  # Only an image every test passed on (and, with PATCH_REQUIRED, that lacks no security
+  # update) is released, and its release is verified from the registry: the tag names the
+  # signed digest, which is the image tested, and the signature, the SBOM and the provenance
+  # verify with the public key in the reports.
   if ((tested == 0)) \
     && run_step "release: push, sign, attest the SBOM and the provenance" \
       env REPORT_DIR="$REPORT_DIR" deployment/release.sh "${tags[0]}"; then
@@ -147,7 +164,7 @@ if run_step "prerequisites (uv, Docker engine, mmdebstrap, registry, cosign)" \
       --image="${tags[0]}" --release="$REPORT_DIR/release.json" --image-reports="$REPORT_DIR" \
       --junitxml="$REPORT_DIR/release-tests.xml"
   elif ((tested != 0)); then
-    skip_step "release" "the tests did not pass: an image not verified is not released"
+    skip_step "release" "the tests or the patch policy did not pass: only a verified image is released"
     skip_step "release checks" "nothing was released"
   else
     skip_step "release checks" "the release failed"

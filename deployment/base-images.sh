@@ -11,12 +11,17 @@
 #   slim      this project's own smaller bases: a builder with Python 3.13 and binutils, and a
 #             runtime with Python 3.13 only, no shell, stdlib trimmed and compiled to bytecode
 # Built from Debian packages with mmdebstrap (the extract variant runs no maintainer scripts,
-# so the hooks below do what they would: links, CA bundle, users). Idempotent: an image whose
-# label records the same inputs (this script and the pinned uv version) is reused as it is.
+# so the hooks below do what they would: links, CA bundle, users). For a stable suite mmdebstrap
+# adds SUITE-updates and SUITE-security to the release itself (its manual: "mirrors for updates
+# and security are automatically added"), so a base carries every update published when it is
+# made; the gate's patch-currency step says when one has been published since.
+# Idempotent: an image whose label records the same inputs (this script and the pinned uv
+# version) is reused as it is; BASES_REFRESH=1 makes them again (with today's updates).
 #
 # Usage: deployment/base-images.sh [stand-in|slim]   (default stand-in)
 #        prints UV_IMAGE=..., BUILDER_IMAGE=..., RUNTIME_IMAGE=... for docker build --build-arg
-# Env:   DOCKER (a BuildKit-capable docker client, default docker), DEBIAN_SUITE (default trixie)
+# Env:   DOCKER (a BuildKit-capable docker client, default docker), DEBIAN_SUITE (default trixie),
+#        BASES_REFRESH=1 (make every base again, even when its inputs have not changed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -230,7 +235,7 @@ DOCKERFILE
 }
 
 make_or_reuse() { # make_or_reuse IMAGE MAKER
-  if current "$1"; then log "reusing $1"; else "$2"; fi
+  if [[ "${BASES_REFRESH:-}" != 1 ]] && current "$1"; then log "reusing $1"; else "$2"; fi
 }
 
 make_or_reuse "$UV_IMAGE" make_uv

@@ -18,14 +18,18 @@
 #                            the line printed says how to stop it
 #   cosign                   Debian trixie's cosign (pinned below), unpacked into a private prefix
 #                            and linked as /usr/local/bin/cosign when no cosign is on PATH
+#   jq                       Debian's jq (apt, as root), for the README's release commands; only
+#                            a warning when it cannot
 # When it cannot (not root, no apt, another OS) it stops with the exact commands to run.
 # Safe to run twice: what is there is used as it is.
 #
-# Usage: deployment/prerequisites.sh
+# Usage: deployment/prerequisites.sh [--no-release]   (--no-release: no registry, cosign, jq;
+#                                                     what a build alone needs)
 # Env:   BASE_FLAVOUR (see deployment/build-image.sh), DOCKERD_LOG (default /tmp/dockerd.log)
 # Files: /tmp/modern-ml-microservices-dockerd.pid holds the pid of a dockerd this script started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+registry=""
 
 PID_FILE="/tmp/modern-ml-microservices-dockerd.pid"
 COSIGN_PACKAGE="trixie cosign 2.5.0-2+b5"  # signs offline: keys, no transparency log
@@ -34,6 +38,13 @@ DOCKERD_LOG="${DOCKERD_LOG:-/tmp/dockerd.log}"
 
 log() { printf '[prerequisites] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+
+release=true
+case "${1:-}" in
+  "") ;;
+  --no-release) release=false ;;
+  *) die "unknown argument '$1' (usage: deployment/prerequisites.sh [--no-release])" ;;
+esac
 
 can_apt() { [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; }
 apt_install() { # apt_install PACKAGE...: installs Debian packages, saying so
@@ -106,22 +117,32 @@ if ! command -v docker-compose >/dev/null 2>&1; then
   fi
 fi
 
-# The release: a registry on loopback, and cosign to sign and attest what the gate pushes there.
-if ! command -v docker-registry >/dev/null 2>&1; then
-  if can_apt; then
-    apt_install docker-registry
-  else
-    die "docker-registry is missing (the release is pushed to a local registry): as root run 'apt-get update && apt-get install -y docker-registry', then run this again"
+if [[ "$release" == true ]]; then
+  # The release: a registry on loopback, and cosign to sign and attest what the gate pushes there.
+  if ! command -v docker-registry >/dev/null 2>&1; then
+    if can_apt; then
+      apt_install docker-registry
+    else
+      die "docker-registry is missing (the release is pushed to a local registry): as root run 'apt-get update && apt-get install -y docker-registry', then run this again"
+    fi
+  fi
+  registry="$(deployment/registry.sh start)"
+  # jq, for the README's commands that read the release's digest from the report.
+  if ! command -v jq >/dev/null 2>&1; then
+    if can_apt; then
+      apt_install jq
+    else
+      log "note: jq is missing (only the README's release commands need it): as root run 'apt-get install -y jq'"
+    fi
+  fi
+  if ! command -v cosign >/dev/null 2>&1; then
+    [[ "$(id -u)" == 0 ]] \
+      || die "cosign is missing (it signs the release): install cosign 2 (https://docs.sigstore.dev/cosign/system_config/installation/) or run this as root, then run this again"
+    deployment/debian-fetch.sh "$CACHE/cosign/root" "$COSIGN_PACKAGE"
+    ln -sfn "$CACHE/cosign/root/usr/bin/cosign" /usr/local/bin/cosign
+    hash -r
+    log "linked /usr/local/bin/cosign to Debian's cosign ($COSIGN_PACKAGE)"
   fi
 fi
-registry="$(deployment/registry.sh start)"
-if ! command -v cosign >/dev/null 2>&1; then
-  [[ "$(id -u)" == 0 ]] \
-    || die "cosign is missing (it signs the release): install cosign 2 (https://docs.sigstore.dev/cosign/system_config/installation/) or run this as root, then run this again"
-  deployment/debian-fetch.sh "$CACHE/cosign/root" "$COSIGN_PACKAGE"
-  ln -sfn "$CACHE/cosign/root/usr/bin/cosign" /usr/local/bin/cosign
-  hash -r
-  log "linked /usr/local/bin/cosign to Debian's cosign ($COSIGN_PACKAGE)"
-fi
 
-log "ready: $(uv --version), docker client $DOCKER, engine $("$DOCKER" version --format '{{.Server.Version}}'), registry $registry, cosign $(command -v cosign)"
+log "ready: $(uv --version), docker client $DOCKER, engine $("$DOCKER" version --format '{{.Server.Version}}')${registry:+, registry $registry, cosign $(command -v cosign)}"

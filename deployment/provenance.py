@@ -17,6 +17,7 @@ import hashlib
 import json
 import subprocess
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +36,42 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def predicate(record: dict[str, Any]) -> dict[str, Any]:
-    """The SLSA v1 provenance predicate of the build ``record`` describes.
+@dataclass(frozen=True)
+class Checkout:
+    """What the provenance says of the checkout the image was built from."""
+
+    source: str  # its remote's URL, else file://PATH
+    commit: str
+    uncommitted_changes: bool
+    lock_sha256: str  # of its uv.lock
+
+
+def this_checkout() -> Checkout:
+    """This checkout, as git and its uv.lock say.
 
     Raises:
-        SystemExit: this is not a git checkout, or the record names no base.
+        SystemExit: this is not a git checkout.
     """
     commit = git("rev-parse", "HEAD")
     if not commit:
         raise SystemExit("provenance.py: not a git checkout: the provenance must name a commit")
+    return Checkout(
+        source=git("remote", "get-url", "origin") or f"file://{ROOT}",
+        commit=commit,
+        uncommitted_changes=bool(git("status", "--porcelain")),
+        lock_sha256=sha256(ROOT / "uv.lock"),
+    )
+
+
+def predicate(record: dict[str, Any], checkout: Checkout) -> dict[str, Any]:
+    """The SLSA v1 provenance predicate of the build ``record`` describes, from ``checkout``.
+
+    Raises:
+        SystemExit: the record names no base.
+    """
     if not record.get("bases"):
         raise SystemExit("provenance.py: the build record names no base image")
-    source = git("remote", "get-url", "origin") or f"file://{ROOT}"
+    source, commit = checkout.source, checkout.commit
     dependencies = [
         {"uri": f"git+{source}", "digest": {"gitCommit": commit}},
         *(
@@ -57,7 +82,7 @@ def predicate(record: dict[str, Any]) -> dict[str, Any]:
             }
             for arg, base in record["bases"].items()
         ),
-        {"uri": "file:uv.lock", "digest": {"sha256": sha256(ROOT / "uv.lock")}},
+        {"uri": "file:uv.lock", "digest": {"sha256": checkout.lock_sha256}},
     ]
     return {
         "buildDefinition": {
@@ -71,7 +96,7 @@ def predicate(record: dict[str, Any]) -> dict[str, Any]:
             "internalParameters": {
                 "builder": record["builder"],
                 "no_cache": record["no_cache"],
-                "uncommitted_changes": bool(git("status", "--porcelain")),
+                "uncommitted_changes": checkout.uncommitted_changes,
             },
             "resolvedDependencies": dependencies,
         },
@@ -104,7 +129,8 @@ def main() -> int:
         record = json.loads(args.build_record.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise SystemExit(f"provenance.py: cannot read the build record: {exc}") from None
-    args.out.write_text(json.dumps(predicate(record), indent=2) + "\n", encoding="utf-8")
+    found = predicate(record, this_checkout())
+    args.out.write_text(json.dumps(found, indent=2) + "\n", encoding="utf-8")
     return 0
 
 

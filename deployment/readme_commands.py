@@ -76,6 +76,18 @@ COMMANDS: dict[str, Command] = {
     "uv run pytest container_tests -n 2 --require-complete "
     "--image=modern-ml-microservices-app:latest": Command("ci", by=".ci/run"),
     "deployment/engines.sh stop podman": Command("ci", by=".ci/run"),
+    'ref="127.0.0.1:5055/modern-ml-microservices-app@$(jq -r .release.digest '
+    'reports/image-report.json)"': Command("ci", by=".ci/run"),
+    "cosign verify --key reports/cosign.pub --insecure-ignore-tlog=true --allow-http-registry "
+    '"$ref"': Command("ci", by=".ci/run"),
+    "cosign verify-attestation --key reports/cosign.pub --type cyclonedx "
+    '--insecure-ignore-tlog=true --allow-http-registry "$ref" >/dev/null': Command(
+        "ci", by=".ci/run"
+    ),
+    "cosign verify-attestation --key reports/cosign.pub --type slsaprovenance1 "
+    '--insecure-ignore-tlog=true --allow-http-registry "$ref" | jq -r .payload | base64 -d '
+    "| jq .predicate.buildDefinition.resolvedDependencies": Command("ci", by=".ci/run"),
+    "uv run python deployment/release_tamperings.py": Command("ci", by=".ci/run"),
     "./deployment/app-build.sh --build-only && docker-compose -p mmm up -d": Command("run"),
     "curl 'http://127.0.0.1:8000/api/search?title=sunflowers'": Command(
         "run", expect='"https://', retry_s=30

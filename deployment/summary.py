@@ -73,6 +73,30 @@ def release_rows(release: dict[str, Any] | None) -> list[tuple[str, str]]:
     return rows
 
 
+def patch_rows(patches: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """Patch currency: each verdict, then each Debian update with the CVEs it names."""
+    if not patches:
+        return [("patch currency", "not run")]
+    rows = []
+    if debian := patches.get("debian"):
+        rows.append((f"patches: Debian {debian['suite']}", debian["verdict"]))
+        for update in debian["updates"]:
+            cves = update["cves"]
+            named = f"{len(cves)} CVEs ({', '.join(cves[:4])}{', ...' if len(cves) > 4 else ''})"
+            rows.append((
+                "  REQUIRED" if update["required"] else "  update available",
+                f"{update['package']} {update['installed']} -> {update['available']} "
+                f"({update['index']}); {named if cves else 'no CVE named'}",
+            ))  # fmt: skip
+    python = patches["python"]
+    rows.append(("patches: Python", python["verdict"]))
+    rows += [("  yanked", f"{y['name']} {y['version']}: {y['reason']}") for y in python["yanked"]]
+    if python["newer"]:
+        newer = ", ".join(f"{n['name']} {n['installed']} -> {n['latest']}" for n in python["newer"])
+        rows.append(("  newer releases", newer))
+    return rows
+
+
 def read_release(reports: Path) -> dict[str, Any] | None:
     """The release record with the release checks' verdicts, or None when nothing was released."""
     path = reports / "release.json"
@@ -103,12 +127,14 @@ def main() -> int:
     tests["release_checks"] = junit_results(args.reports / RELEASE_TESTS, ("release",))["release"]
     audit_file = args.reports / "audit.json"
     lint_file = args.reports / "lint.json"
+    patches_file = args.reports / "patches.json"
     report = {
         **image_facts(args.image),
         **read_facts(args.reports / FACTS_FILE),
         "audit": json.loads(audit_file.read_text()) if audit_file.exists() else None,
         "lint": json.loads(lint_file.read_text()) if lint_file.exists() else {},
         "release": read_release(args.reports),
+        "patches": json.loads(patches_file.read_text()) if patches_file.exists() else None,
         **tests,
         "gate_seconds": args.seconds,
     }
@@ -118,6 +144,7 @@ def main() -> int:
         *service_rows(report["details"]),
         *((f"lint: {name}", verdict) for name, verdict in report["lint"].items()),
         ("audit", report["audit"]["verdict"] if report["audit"] else "not run"),
+        *patch_rows(report["patches"]),
         (f"unit tests, host Python {host_python}", tests_row(tests["unit_tests"])),
         *failed_rows(tests["unit_tests"]),
         (

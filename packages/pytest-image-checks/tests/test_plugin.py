@@ -26,6 +26,7 @@ def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
 def test_the_options_are_in_the_help(run) -> None:
     result = run("--help")
     result.stdout.fnmatch_lines(["*--image=REF*", "*--image-table=FILE*", "*--build-context=DIR*"])
+    result.stdout.fnmatch_lines(["*--release=FILE*"])
 
 
 def test_a_misspelt_key_is_a_usage_error_naming_it(run, minimal_table: Path) -> None:

@@ -42,9 +42,13 @@ rm -rf "$ROOT"
 mkdir -p "$ROOT"
 for entry in "$@"; do
   read -r suite name version <<<"$entry"
-  deb="$debs/${name}_${version#*:}_$arch.deb"
+  # apt-get download writes an epoch as %3a: 1:10.0 -> NAME_1%3a10.0_ARCH.deb
+  deb="$debs/${name}_${version/:/%3a}_$arch.deb"
+  [[ -s "$deb" ]] || deb="$debs/${name}_${version/:/%3a}_all.deb"
   [[ -s "$deb" ]] || (cd "$debs" && apt-get "${apt_opts[@]}" download -qq "$name=$version") \
     || die "cannot fetch $name $version from Debian $suite"
+  deb="$(compgen -G "$debs/${name}_${version/:/%3a}_*.deb" | head -n 1)" \
+    || die "apt-get downloaded no .deb of $name $version"
   dpkg -x "$deb" "$ROOT"
 done
 printf '%s\n' "$wanted" >"$stamp"

@@ -88,11 +88,14 @@ ARG SOURCE=https://github.com/modern-ml-microservices/modern-ml-microservices
 ARG RUNTIME_IMAGE
 ARG BASE_FLAVOUR=public
 ARG BASE_DIGEST=unknown
+# The platform the image was built for (BuildKit sets it: linux/amd64, linux/arm64).
+ARG TARGETPLATFORM
 
 LABEL org.opencontainers.image.title="modern-ml-microservices-app" \
       org.opencontainers.image.base.name="${RUNTIME_IMAGE}" \
       org.opencontainers.image.base.digest="${BASE_DIGEST}" \
       org.modern-ml-microservices.base-flavour="${BASE_FLAVOUR}" \
+      org.modern-ml-microservices.platform="${TARGETPLATFORM}" \
       org.opencontainers.image.description="Met Museum search API (FastAPI)" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \

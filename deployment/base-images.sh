@@ -21,13 +21,19 @@
 # Usage: deployment/base-images.sh [stand-in|slim]   (default stand-in)
 #        prints UV_IMAGE=..., BUILDER_IMAGE=..., RUNTIME_IMAGE=... for docker build --build-arg
 # Env:   DOCKER (a BuildKit-capable docker client, default docker), DEBIAN_SUITE (default trixie),
-#        BASES_REFRESH=1 (make every base again, even when its inputs have not changed)
+#        BASES_REFRESH=1 (make every base again, even when its inputs have not changed),
+#        PLATFORM (linux/amd64 or linux/arm64; default this machine's): the bases of another
+#        platform are made from that architecture's packages, their hooks run under emulation
+#        (deployment/emulation.sh), and their tags end in -ARCH (nonroot-arm64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DOCKER="${DOCKER:-docker}"
 SUITE="${DEBIAN_SUITE:-trixie}"
 FLAVOUR="${1:-stand-in}"
+NATIVE="linux/$(dpkg --print-architecture)"
+PLATFORM="${PLATFORM:-$NATIVE}"
+PLATFORM_LABEL="org.modern-ml-microservices.platform"
 REPO="modern-ml-microservices"
 RUNTIME_UID=65532
 NOBODY_UID=65534
@@ -40,6 +46,17 @@ case "$FLAVOUR" in
   stand-in | slim) ;;
   *) die "unknown base flavour '$FLAVOUR': use stand-in or slim" ;;
 esac
+case "$PLATFORM" in
+  linux/amd64) ARCH=amd64 TRIPLET=x86_64-linux-gnu UV_PLATFORM=x86_64-unknown-linux-gnu ;;
+  linux/arm64) ARCH=arm64 TRIPLET=aarch64-linux-gnu UV_PLATFORM=aarch64-unknown-linux-gnu ;;
+  *) die "PLATFORM=$PLATFORM is not one of linux/amd64, linux/arm64" ;;
+esac
+TAG_SUFFIX=""
+if [[ "$PLATFORM" != "$NATIVE" ]]; then
+  TAG_SUFFIX="-$ARCH"
+  grep -qs '^enabled' "/proc/sys/fs/binfmt_misc/qemu-${TRIPLET%%-*}" \
+    || die "$PLATFORM programs do not run here: register an emulator (deployment/emulation.sh start)"
+fi
 command -v mmdebstrap >/dev/null || die "mmdebstrap is missing: apt-get install -y mmdebstrap"
 command -v uv >/dev/null || die "uv is missing: pip install uv"
 "$DOCKER" info >/dev/null 2>&1 || die "no Docker engine answers to '$DOCKER info'"
@@ -47,15 +64,15 @@ command -v uv >/dev/null || die "uv is missing: pip install uv"
 # The uv version is pinned once, in the Dockerfile's default UV_IMAGE.
 UV_VERSION="$(sed -n 's|^ARG UV_IMAGE=.*uv:\([0-9.]*\).*|\1|p' Dockerfile)"
 [[ -n "$UV_VERSION" ]] || die "cannot read the pinned uv version from Dockerfile (ARG UV_IMAGE=...uv:X.Y.Z)"
-INPUTS="$( (cat "$0"; echo "$UV_VERSION $SUITE") | sha256sum | cut -c1-16)"
+INPUTS="$( (cat "$0"; echo "$UV_VERSION $SUITE $PLATFORM") | sha256sum | cut -c1-16)"
 
-UV_IMAGE="$REPO/uv:$UV_VERSION"
+UV_IMAGE="$REPO/uv:$UV_VERSION$TAG_SUFFIX"
 if [[ "$FLAVOUR" == slim ]]; then
-  BUILDER_IMAGE="$REPO/python-builder:3.13-$SUITE"
-  RUNTIME_IMAGE="$REPO/python-runtime:3.13-$SUITE"
+  BUILDER_IMAGE="$REPO/python-builder:3.13-$SUITE$TAG_SUFFIX"
+  RUNTIME_IMAGE="$REPO/python-runtime:3.13-$SUITE$TAG_SUFFIX"
 else
-  BUILDER_IMAGE="$REPO/stand-in-debian:$SUITE-slim"
-  RUNTIME_IMAGE="$REPO/stand-in-distroless-python3-debian13:nonroot"
+  BUILDER_IMAGE="$REPO/stand-in-debian:$SUITE-slim$TAG_SUFFIX"
+  RUNTIME_IMAGE="$REPO/stand-in-distroless-python3-debian13:nonroot$TAG_SUFFIX"
 fi
 
 work="$(mktemp -d)"
@@ -77,7 +94,8 @@ import_tarball() { # import_tarball TARBALL IMAGE [--change ...]: one-layer imag
   local tarball="$1" image="$2" old
   shift 2
   old="$("$DOCKER" image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)"
-  "$DOCKER" import --change "LABEL $LABEL=$INPUTS" "$@" "$tarball" "$image" >/dev/null
+  "$DOCKER" import --platform "$PLATFORM" --change "LABEL $LABEL=$INPUTS" \
+    --change "LABEL $PLATFORM_LABEL=$PLATFORM" "$@" "$tarball" "$image" >/dev/null
   replaced "$image" "$old"
 }
 
@@ -99,8 +117,9 @@ hooks() { # hooks OPTION [EXTRA_HOOK...]: the common hooks and any extra ones as
 PATH_ENV="ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 make_uv() {
-  log "making $UV_IMAGE from the uv $UV_VERSION wheel (PyPI)"
-  uv pip install --quiet --no-deps --target "$work/uv-wheel" "uv==$UV_VERSION"
+  log "making $UV_IMAGE from the uv $UV_VERSION wheel for $UV_PLATFORM (PyPI)"
+  uv pip install --quiet --no-deps --python-platform "$UV_PLATFORM" --target "$work/uv-wheel" \
+    "uv==$UV_VERSION"
   mkdir -p "$work/uv"
   cp "$work/uv-wheel/bin/uv" "$work/uv/uv"
   chmod 0755 "$work/uv/uv"
@@ -111,7 +130,7 @@ make_uv() {
 make_slim_builder() {
   log "making $BUILDER_IMAGE with mmdebstrap ($SUITE, essential + python3.13, binutils)"
   mapfile -d '' options < <(hooks customize-hook)
-  mmdebstrap --quiet --variant=essential \
+  mmdebstrap --quiet --arch="$ARCH" --variant=essential \
     --include=python3.13-minimal,libpython3.13-stdlib,ca-certificates,binutils \
     "${options[@]}" "$SUITE" "$work/builder.tar"
   import_tarball "$work/builder.tar" "$BUILDER_IMAGE" --change "$PATH_ENV" \
@@ -126,11 +145,11 @@ make_slim_runtime() {
     "mkdir -p \"\$1/home/nonroot\" && chown $RUNTIME_UID:$RUNTIME_UID \"\$1/home/nonroot\"" \
     'mkdir -p "$1/etc/ssl/certs" && cat "$1"/usr/share/ca-certificates/mozilla/*.crt > "$1/etc/ssl/certs/ca-certificates.crt"' \
     'rm -f "$1"/usr/bin/openssl "$1"/usr/bin/c_rehash "$1"/usr/bin/debconf* "$1"/usr/sbin/dpkg-* "$1"/usr/sbin/update-ca-certificates' \
-    'rm -rf "$1"/usr/share/perl5 "$1"/usr/share/debconf "$1"/usr/lib/x86_64-linux-gnu/gconv' \
+    "rm -rf \"\$1\"/usr/share/perl5 \"\$1\"/usr/share/debconf \"\$1\"/usr/lib/$TRIPLET/gconv" \
     'rm -rf "$1"/usr/lib/python3.13/test "$1"/usr/lib/python3.13/idlelib "$1"/usr/lib/python3.13/tkinter "$1"/usr/lib/python3.13/turtledemo "$1"/usr/lib/python3.13/ensurepip "$1"/usr/lib/python3.13/pydoc_data' \
     'chroot "$1" /usr/bin/python3.13 -m compileall -q /usr/lib/python3.13' \
     'mkdir -p "$1/var/lib/dpkg/status.d" && for deb in "$1"/var/cache/apt/archives/*.deb; do dpkg-deb -f "$deb" >"$1/var/lib/dpkg/status.d/$(dpkg-deb -f "$deb" Package)"; done')
-  mmdebstrap --quiet --variant=extract \
+  mmdebstrap --quiet --arch="$ARCH" --variant=extract \
     --include=python3.13-minimal,libpython3.13-stdlib,ca-certificates \
     "${options[@]}" "$SUITE" "$work/runtime.tar"
   import_tarball "$work/runtime.tar" "$RUNTIME_IMAGE" --change "$PATH_ENV" \
@@ -140,7 +159,7 @@ make_slim_runtime() {
 make_stand_in_builder() {
   # debian:trixie-slim is minbase without docs, manuals and package lists; no Python.
   log "making $BUILDER_IMAGE with mmdebstrap ($SUITE minbase, as debian:$SUITE-slim)"
-  mmdebstrap --quiet --variant=minbase \
+  mmdebstrap --quiet --arch="$ARCH" --variant=minbase \
     --customize-hook='rm -rf "$1"/usr/share/doc/* "$1"/usr/share/man/* "$1"/usr/share/info/* "$1"/usr/share/locale/* "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin' \
     "$SUITE" "$work/debian-slim.tar"
   import_tarball "$work/debian-slim.tar" "$BUILDER_IMAGE" --change "$PATH_ENV" \
@@ -175,7 +194,7 @@ make_stand_in_runtime() {
   local all
   all="$(echo $DISTROLESS_STATIC $DISTROLESS_BASE $DISTROLESS_CC $DISTROLESS_PYTHON | tr ' ' ,)"
   mkdir -p "$work/debs"
-  mmdebstrap --quiet --variant=extract --include="$all" --skip=download/empty \
+  mmdebstrap --quiet --arch="$ARCH" --variant=extract --include="$all" --skip=download/empty \
     --extract-hook="copy-out /var/cache/apt/archives $work/debs" "$SUITE" /dev/null
   # shellcheck disable=SC2086 # the package lists are word lists
   {
@@ -223,14 +242,15 @@ ADD aliases.tar /
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
     SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \\
     LANG=C.UTF-8
-LABEL $LABEL=$INPUTS
+LABEL $LABEL=$INPUTS $PLATFORM_LABEL=$PLATFORM
 USER $RUNTIME_UID
 WORKDIR /home/nonroot
 ENTRYPOINT ["/usr/bin/python3.13"]
 DOCKERFILE
   local old
   old="$("$DOCKER" image inspect -f '{{.Id}}' "$RUNTIME_IMAGE" 2>/dev/null || true)"
-  DOCKER_BUILDKIT=1 "$DOCKER" build --quiet -t "$RUNTIME_IMAGE" "$work/context" >/dev/null
+  DOCKER_BUILDKIT=1 "$DOCKER" build --quiet --platform "$PLATFORM" -t "$RUNTIME_IMAGE" \
+    "$work/context" >/dev/null
   replaced "$RUNTIME_IMAGE" "$old"
 }
 

@@ -31,6 +31,9 @@
 #        NO_CACHE=1    build without the BuildKit cache (the reproducibility check does)
 #        TARGET        a stage of the Dockerfile to build instead of the release image
 #                      (builder: the unit suite runs there on the image's own interpreter)
+#        PLATFORM      linux/amd64 or linux/arm64 (default: this machine's); another machine's
+#                      platform needs buildx (Docker 28: deployment/engines.sh) and an emulator
+#                      (deployment/emulation.sh); its local bases are made for that platform
 #        BUILD_RECORD  a file to write what the build was given, as JSON: the bases by digest,
 #                      the build arguments, the builder, client and engine versions, the times
 #                      (deployment/build_record.py; the release's provenance is made from it)
@@ -63,6 +66,15 @@ if [[ "$check" == true && "$builder" == classic ]]; then
   log "BuildKit's Dockerfile checks: not on this engine ($DOCKER $("$DOCKER" version --format '{{.Client.Version}}') has no buildx; its built-in BuildKit has no build checks)"
   exit 3
 fi
+NATIVE="linux/$(dpkg --print-architecture 2>/dev/null || uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')"
+export PLATFORM="${PLATFORM:-$NATIVE}"
+case "$PLATFORM" in
+  linux/amd64 | linux/arm64) ;;
+  *) die "PLATFORM=$PLATFORM is not one of linux/amd64, linux/arm64" ;;
+esac
+if [[ "$PLATFORM" != "$NATIVE" && "$builder" == classic ]]; then
+  die "building for $PLATFORM on a $NATIVE machine needs buildx, which $DOCKER lacks: use Docker 28 (eval \"\$(deployment/engines.sh start docker-28)\")"
+fi
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n 1)"
 [[ -n "$VERSION" ]] || die "cannot read the project version from pyproject.toml"
 
@@ -79,7 +91,8 @@ pull_public_bases() { # true when every public base is present or could be pulle
   while IFS= read -r line; do
     image="${line#*=}"
     "$DOCKER" image inspect "$image" >/dev/null 2>&1 && continue
-    timeout 300 "$DOCKER" pull -q "$image" >/dev/null 2>&1 || missing+=("$image")
+    timeout 300 "$DOCKER" pull -q --platform "$PLATFORM" "$image" >/dev/null 2>&1 \
+      || missing+=("$image")
   done < <(public_bases)
   ((${#missing[@]} == 0)) && return 0
   log "public base images cannot be pulled: ${missing[*]}"
@@ -142,20 +155,21 @@ started_on="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 cache_args=()
 [[ "${NO_CACHE:-}" == 1 ]] && cache_args=(--no-cache)
 [[ -n "${TARGET:-}" ]] && cache_args+=(--target "$TARGET")
-log "building $* on the $FLAVOUR bases (runtime $runtime) with $DOCKER ($builder)"
+log "building $* for $PLATFORM on the $FLAVOUR bases (runtime $runtime) with $DOCKER ($builder)"
 case "$builder" in
   buildx-oci)
     archive="$(mktemp --suffix=.oci.tar)"
     trap 'rm -f "$archive"' EXIT
     env -u SOURCE_DATE_EPOCH "$DOCKER" buildx build --provenance=false "${common_args[@]}" \
-      "${cache_args[@]}" \
+      "${cache_args[@]}" --platform "$PLATFORM" \
       --output "type=oci,dest=$archive,name=$1,rewrite-timestamp=true,source-date-epoch=$EPOCH" .
     "$DOCKER" load -q -i "$archive" >/dev/null ;;
   buildx)
     # The docker exporter on the classic store ignores an exporter epoch; the frontend takes
     # it as a build argument (fixed, so it is the same cache key at every commit).
     "$DOCKER" buildx build --provenance=false "${common_args[@]}" "${cache_args[@]}" \
-      --build-arg "SOURCE_DATE_EPOCH=$EPOCH" --output "type=docker,name=$1" . ;;
+      --platform "$PLATFORM" --build-arg "SOURCE_DATE_EPOCH=$EPOCH" \
+      --output "type=docker,name=$1" . ;;
   classic)
     "$DOCKER" build -t "$1" "${common_args[@]}" "${cache_args[@]}" . ;;
 esac
@@ -172,8 +186,9 @@ if [[ -n "${BUILD_RECORD:-}" ]]; then
     --engine "$("$DOCKER" version --format '{{.Server.Version}}')" \
     --buildx "$("$DOCKER" buildx version 2>/dev/null | cut -d' ' -f2 || true)" \
     --started "$started_on" --target "${TARGET:-}" --no-cache "${NO_CACHE:-0}" \
+    --platform "$PLATFORM" \
     "${record_args[@]}" --arg "VERSION=$VERSION" --arg "REVISION=$revision" \
     --arg "CREATED=$created" --arg "BASE_FLAVOUR=$FLAVOUR" --arg "BASE_DIGEST=$base_digest" \
     --image-id "$("$DOCKER" image inspect -f '{{.Id}}' "$1")" "$@"
 fi
-log "built $* ($FLAVOUR bases)"
+log "built $* for $PLATFORM ($FLAVOUR bases)"

@@ -42,6 +42,7 @@ def main() -> int:
     parser.add_argument("--buildx", default="", help="buildx's version, when there is one")
     parser.add_argument("--started", required=True, help="when the build started (UTC, ISO)")
     parser.add_argument("--target", default="")
+    parser.add_argument("--platform", required=True, help="linux/amd64, linux/arm64")
     parser.add_argument("--no-cache", default="0")
     parser.add_argument("--base", action="append", default=[], help="ARG=IMAGE=DIGEST")
     parser.add_argument("--arg", action="append", default=[], help="a build argument, KEY=VALUE")
@@ -59,6 +60,7 @@ def main() -> int:
         "image_id": args.image_id,
         "dockerfile": "Dockerfile",
         "target": args.target or None,
+        "platform": args.platform,
         "no_cache": args.no_cache == "1",
         "bases": bases,
         "build_args": {

@@ -20,12 +20,15 @@
 #                            and linked as /usr/local/bin/cosign when no cosign is on PATH
 #   jq                       Debian's jq (apt, as root), for the README's release commands; only
 #                            a warning when it cannot
+#   ARM emulation            with PLATFORM naming another machine's platform (linux/arm64 on
+#                            amd64): QEMU 10 registered with binfmt_misc (deployment/emulation.sh)
 # When it cannot (not root, no apt, another OS) it stops with the exact commands to run.
 # Safe to run twice: what is there is used as it is.
 #
 # Usage: deployment/prerequisites.sh [--no-release]   (--no-release: no registry, cosign, jq;
 #                                                     what a build alone needs)
-# Env:   BASE_FLAVOUR (see deployment/build-image.sh), DOCKERD_LOG (default /tmp/dockerd.log)
+# Env:   BASE_FLAVOUR, PLATFORM (see deployment/build-image.sh), DOCKERD_LOG (default
+#        /tmp/dockerd.log)
 # Files: /tmp/modern-ml-microservices-dockerd.pid holds the pid of a dockerd this script started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -87,6 +90,12 @@ if ! "$DOCKER" info >/dev/null 2>&1; then
   for _ in $(seq 1 60); do "$DOCKER" info >/dev/null 2>&1 && break; sleep 0.5; done
   "$DOCKER" info >/dev/null 2>&1 || { tail -n 20 "$DOCKERD_LOG" >&2; die "dockerd did not start"; }
   log "started dockerd (pid $(cat "$PID_FILE")); it keeps running for 'uv run pytest'; stop it with: kill $(cat "$PID_FILE")"
+fi
+
+# An emulator, when the image is built for another machine's platform.
+native="linux/$(dpkg --print-architecture 2>/dev/null || echo amd64)"
+if [[ -n "${PLATFORM:-}" && "$PLATFORM" != "$native" ]]; then
+  deployment/emulation.sh status 2>/dev/null || deployment/emulation.sh start
 fi
 
 # mmdebstrap, for the local base images.

@@ -91,6 +91,7 @@ def predicate(record: dict[str, Any], checkout: Checkout) -> dict[str, Any]:
                 "source": {"uri": f"git+{source}", "commit": commit},
                 "dockerfile": record["dockerfile"],
                 "target": record["target"],
+                "platform": record.get("platform"),
                 "buildArgs": record["build_args"],
             },
             "internalParameters": {

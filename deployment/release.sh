@@ -18,6 +18,7 @@
 #        RELEASE_REPOSITORY  the repository in it (default modern-ml-microservices-app)
 #        COSIGN_KEY          a cosign private key to sign with (default: one made per run)
 # Writes: REPORT_DIR/release.json {reference, digest, image_id, public_key, sbom, provenance}
+# The tag is the image's version label, with -ARCH for another machine's platform (0.1.0-arm64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,7 +44,11 @@ id="$("$DOCKER" image inspect -f '{{.Id}}' "$IMAGE")" || die "no image $IMAGE in
 built="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["image_id"])' "$REPORT_DIR/build.json")"
 [[ "$built" == "$id" ]] || die "$IMAGE is $id, but the build record ($REPORT_DIR/build.json) is of $built: release only the image this gate built"
 version="$("$DOCKER" image inspect -f '{{index .Config.Labels "org.opencontainers.image.version"}}' "$IMAGE")"
-target="$REGISTRY/$REPOSITORY:${version:-latest}"
+# An image of another machine's platform is released under a tag of its own (0.1.0-arm64).
+arch="$("$DOCKER" image inspect -f '{{.Architecture}}' "$IMAGE")"
+suffix=""
+[[ "$arch" == "$(dpkg --print-architecture 2>/dev/null || echo amd64)" ]] || suffix="-$arch"
+target="$REGISTRY/$REPOSITORY:${version:-latest}$suffix"
 
 log "pushing $IMAGE ($id) as $target"
 "$DOCKER" tag "$id" "$target"

@@ -103,3 +103,13 @@ def test_a_check_an_engine_lacks_is_listed_by_name_with_why(
         result.stdout.fnmatch_lines(listed)
     else:
         assert "not on this engine" not in result.stdout.str()
+
+
+def test_the_release_checks_run_only_when_named(run, minimal_table: Path) -> None:
+    env = {**NO_ENGINE, "IMAGE_CHECKS_ALLOW_NO_ENGINE": "1"}
+    table = ("--image-table", str(minimal_table), "--image", "x", "--collect-only", "-q")
+    generic = run("--pyargs", "image_checks", *table, env=env)
+    assert "checks/test_layers.py" in generic.stdout.str()
+    assert "test_release.py" not in generic.stdout.str()
+    named = run("--pyargs", "image_checks.release", *table, env=env)
+    named.stdout.fnmatch_lines(["*test_release.py::test_release_tag_names_the_signed_digest"])

@@ -35,6 +35,7 @@ from image_checks.filesystem import ImageFilesystem, LayerReport, analyze_layers
 from image_checks.table import SECTIONS, Environment, Section, Table, TableError, load_table
 
 CHECKS_DIR = Path(__file__).with_name("checks")
+RELEASE_DIR = Path(__file__).with_name("release")  # run only when named, or with --release
 CHECKS_NODE = "image_checks/checks/"  # what the checks' node ids hold, wherever installed
 SECTION_MARK = "image_checks_section"
 ENGINE_MARK = "image_checks_not_on"  # engine.needs_buildkit, engine.runs_healthchecks
@@ -141,6 +142,23 @@ def include_checks(config: pytest.Config) -> None:
     """Adds the generic checks to this run's arguments (call it from ``pytest_configure``)."""
     if not any(Path(arg.split("::")[0]).resolve() == CHECKS_DIR for arg in config.args):
         config.args.append(str(CHECKS_DIR))
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Leaves the release checks out of a run of the generic checks.
+
+    ``pytest --pyargs image_checks`` collects the package's every test module; the release
+    checks verify a release that only exists after the checks passed, so they run when named
+    (``--pyargs image_checks.release``) or when ``--release`` gives a release record.
+    """
+    if not collection_path.is_relative_to(RELEASE_DIR) or environment(config).release:
+        return None
+    named = any(
+        arg.split("::")[0] in ("image_checks.release", "image_checks/release")
+        or Path(arg.split("::")[0]).resolve().is_relative_to(RELEASE_DIR)
+        for arg in config.args
+    )
+    return None if named else True
 
 
 def environment(config: pytest.Config) -> Environment:

@@ -75,6 +75,12 @@ esac
 if [[ "$PLATFORM" != "$NATIVE" && "$builder" == classic ]]; then
   die "building for $PLATFORM on a $NATIVE machine needs buildx, which $DOCKER lacks: use Docker 28 (eval \"\$(deployment/engines.sh start docker-28)\")"
 fi
+if [[ "$check" == true && "$PLATFORM" != "$NATIVE" ]]; then
+  # buildx's --check resolves the bases for this machine's platform whatever --platform says
+  # ("no match for platform in manifest"); the Dockerfile is the same for every platform.
+  log "BuildKit's Dockerfile checks run with this machine's bases ($NATIVE), not $PLATFORM's"
+  PLATFORM="$NATIVE"
+fi
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n 1)"
 [[ -n "$VERSION" ]] || die "cannot read the project version from pyproject.toml"
 
@@ -147,7 +153,7 @@ common_args=("${build_args[@]}" "${secret_args[@]}"
   --build-arg "BASE_DIGEST=$base_digest")
 if [[ "$check" == true ]]; then
   log "BuildKit's Dockerfile checks (buildx build --check) on the $FLAVOUR bases"
-  exec "$DOCKER" buildx build --check "${common_args[@]}" .
+  exec "$DOCKER" buildx build --check --platform "$PLATFORM" "${common_args[@]}" .
 fi
 
 previous="$("$DOCKER" image inspect -f '{{.Id}}' "$1" 2>/dev/null || true)"

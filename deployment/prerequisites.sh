@@ -21,7 +21,8 @@
 #   jq                       Debian's jq (apt, as root), for the README's release commands; only
 #                            a warning when it cannot
 #   ARM emulation            with PLATFORM naming another machine's platform (linux/arm64 on
-#                            amd64): QEMU 10 registered with binfmt_misc (deployment/emulation.sh)
+#                            amd64): QEMU 10 registered with binfmt_misc (deployment/emulation.sh),
+#                            and Debian's arch-test (apt, as root), which mmdebstrap asks for
 # When it cannot (not root, no apt, another OS) it stops with the exact commands to run.
 # Safe to run twice: what is there is used as it is.
 #
@@ -96,6 +97,11 @@ fi
 native="linux/$(dpkg --print-architecture 2>/dev/null || echo amd64)"
 if [[ -n "${PLATFORM:-}" && "$PLATFORM" != "$native" ]]; then
   deployment/emulation.sh status 2>/dev/null || deployment/emulation.sh start
+  # mmdebstrap checks with arch-test that the foreign architecture's programs run.
+  if [[ "${BASE_FLAVOUR:-auto}" != public ]] && ! command -v arch-test >/dev/null 2>&1; then
+    can_apt || die "arch-test is missing (mmdebstrap needs it for $PLATFORM bases): as root run 'apt-get install -y arch-test'"
+    apt_install arch-test
+  fi
 fi
 
 # mmdebstrap, for the local base images.

@@ -6,7 +6,12 @@ warm builds, start-up, idle memory, throughput and latency against the stand-in 
 ratios, writes ``benchmarks/results.json``, ``benchmarks/results.png`` and
 ``benchmarks/RESULTS.md`` (a ``--quick`` smoke run only prints). Nothing here asserts a timing.
 
-Usage: ``uv run --group bench python benchmarks/run.py [--quick] [--no-gate]``
+``--flavours`` measures ours on every local base flavour; ``--platforms`` measures ours for
+each platform (linux/amd64, linux/arm64: one of them under QEMU) and writes
+``benchmarks/platforms.json``.
+
+Usage: ``uv run --group bench python benchmarks/run.py [--quick] [--no-gate] [--flavours |
+--platforms]``
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ BASELINE = ROOT / "benchmarks" / "baseline"
 RESULTS = ROOT / "benchmarks" / "results.json"
 CHART = ROOT / "benchmarks" / "results.png"
 FLAVOUR_RESULTS = ROOT / "benchmarks" / "flavours.json"
+PLATFORM_RESULTS = ROOT / "benchmarks" / "platforms.json"
+PLATFORMS = ("linux/amd64", "linux/arm64")
 OURS_TAG = "modern-ml-microservices-app:bench"
 BASELINE_TAG = "modern-ml-microservices-baseline:bench"
 TABLE = load_table(ROOT / "pyproject.toml")  # the port and health path the images serve
@@ -355,6 +362,83 @@ def flavours(args: argparse.Namespace) -> dict:
     }
 
 
+def suite_time(tree: Path, tag: str, reports: Path, env: dict[str, str]) -> tuple[float, str]:
+    """Wall time of the container suite against ``tag`` in ``tree``, and its last line."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        ["uv", "run", "--frozen", "pytest", "container_tests", "-q", "-p", "no:cacheprovider",
+         "--require-complete", f"--image={tag}", f"--image-reports={reports}"],
+        cwd=tree, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    last = (result.stdout.strip().splitlines() or ["no output"])[-1].strip("= ")
+    if result.returncode != 0:
+        raise SystemExit(f"the container suite failed on {tag}: {last}\n{result.stdout[-3000:]}")
+    return seconds, last
+
+
+def platforms(args: argparse.Namespace) -> dict:
+    """Ours for each platform, in one run: cold build, size, start-up, the container suite.
+
+    The platform that is not this machine's runs under QEMU (deployment/emulation.sh, started
+    here when no emulator is registered, and undone at the end): its figures are what
+    emulation costs on this machine, each beside the native one's. Needs buildx (Docker 28).
+    """
+    docker_cli = output([ROOT / "deployment" / "docker-client.sh"]).strip()
+    if subprocess.run([docker_cli, "buildx", "version"], capture_output=True).returncode != 0:
+        raise SystemExit(
+            '--platforms needs a docker client with buildx: eval "$(deployment/engines.sh start'
+            ' docker-28)" first'
+        )
+    client = docker.from_env()
+    emulation = ROOT / "deployment" / "emulation.sh"
+    started_here = subprocess.run([emulation, "status"], capture_output=True).returncode != 0
+    if started_here:
+        run([emulation, "start"])
+    rows: dict[str, dict] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+            builds = Builds(docker_cli, Path(tmp))
+            commit_tree(builds.ours)  # the suite checks the revision label against the tree
+            for target in PLATFORMS:
+                arch = target.split("/")[1]
+                tag = f"{OURS_TAG}-{arch}"
+                env = {**builds.env, "PLATFORM": target}
+                log(f"{target}: cold build (BuildKit cache pruned)")
+                builds.prune()
+                build_s = run([builds.ours / "deployment" / "build-image.sh", tag], env=env)
+                log(f"{target}: start-up ({args.starts} starts)")
+                median, samples, memory = startup_and_memory(tag, args.starts)
+                log(f"{target}: the container suite")
+                seconds, said = suite_time(builds.ours, tag, Path(tmp) / f"reports-{arch}", env)
+                rows[target] = {
+                    "architecture": client.images.get(tag).attrs["Architecture"],
+                    "cold_build_s": round(build_s, 1),
+                    "size_mb": image_mb(client, tag),
+                    "startup_s": round(median, 3),
+                    "startup_samples": [round(s, 3) for s in samples],
+                    "idle_memory_mib": round(memory, 1),
+                    "suite_s": round(seconds, 1),
+                    "suite": said,
+                }
+                client.images.remove(tag, force=True)
+    finally:
+        if started_here:
+            run([emulation, "stop"])
+    native = engine_facts(client)["platform"]
+    for target, row in rows.items():
+        row["emulated"] = target != native
+        for key in ("cold_build_s", "startup_s", "suite_s", "size_mb"):
+            row[f"{key.removesuffix('_s')}_vs_native"] = round(row[key] / rows[native][key], 2)
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{os.cpu_count()} cores, {_memory_gib()} GiB, {platform.machine()}",
+        "commit": output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).strip(),
+        "engine": engine_row(engine_facts(client)),
+        **rows,
+    }
+
+
 def table(results: dict) -> str:
     """A Markdown table: ours, baseline, ratio, target."""
     lines = [
@@ -428,6 +512,11 @@ def main() -> int:
         action="store_true",
         help="only ours on every local base flavour beside the baseline: size, start-up",
     )
+    parser.add_argument(
+        "--platforms",
+        action="store_true",
+        help="only ours for each platform (one under emulation): build, start-up, suite",
+    )
     args = parser.parse_args()
     args.starts, args.repeats, args.seconds = (2, 1, 3) if args.quick else (5, 3, 8)
     args.concurrency = 32
@@ -440,6 +529,19 @@ def main() -> int:
             print(
                 f"{name:9} {row['size_mb']:6.1f} MB {row['layers']:3} layers  start-up "
                 f"{row['startup_s']:.3f} s {row.get('startup_vs_baseline', '')}"
+            )
+        return 0
+    if args.platforms:
+        figures = platforms(args)
+        PLATFORM_RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        print(f"on {figures['engine']}, {figures['machine']}")
+        for target in PLATFORMS:
+            row = figures[target]
+            print(
+                f"{target:12} {'emulated' if row['emulated'] else 'native':8} cold build "
+                f"{row['cold_build_s']:6.1f} s ({row['cold_build_vs_native']}x)  start-up "
+                f"{row['startup_s']:.2f} s ({row['startup_vs_native']}x)  suite "
+                f"{row['suite_s']:6.1f} s ({row['suite_vs_native']}x)  {row['size_mb']} MB"
             )
         return 0
     results = measure(args)

@@ -67,6 +67,10 @@ COMMANDS: dict[str, Command] = {
     "BASE_FLAVOUR=slim uv run pytest container_tests": Command("ci", by=".ci/run"),
     'eval "$(deployment/engines.sh start docker-28)"': Command("ci", by=".ci/run"),
     "REPORT_DIR=reports/docker-28 ./deployment/app-build.sh": Command("ci", by=".ci/run"),
+    "PLATFORM=linux/arm64 REPORT_DIR=reports/arm64 ./deployment/app-build.sh": Command(
+        "ci", by=".ci/run"
+    ),
+    "uv run --group bench python benchmarks/run.py --platforms": Command("ci", by=".ci/run"),
     "deployment/engines.sh stop docker-28": Command("ci", by=".ci/run"),
     "deployment/engines.sh save modern-ml-microservices-app:latest /tmp/app.tar": Command(
         "ci", by=".ci/run"

@@ -15,6 +15,7 @@ from container_tests.service.upstream import arrivals, upstream_env
 from container_tests.settings import Service
 from image_checks.containers import ServiceContainer, running_service
 from image_checks.facts import Facts
+from image_checks.plugin import Platform
 from image_checks.table import Table
 
 pytestmark = pytest.mark.load
@@ -26,17 +27,19 @@ def test_bounded_load_has_no_errors_restarts_or_memory_overrun(
     network: Network,
     stand_in: ServiceContainer,
     image_table: Table,
+    image_platform: Platform,
     service_expect: Service,
     facts: Facts,
 ) -> None:
     limit = parse_bytes(image_table.http.memory_limit)
+    budget_mb = image_platform.memory(service_expect.max_memory_mb)
     # A restart policy, so that a crash under load shows as a restart instead of a stop.
     with running_service(
         image,
         image_table,
         # A long upstream timeout: the burst is about errors, restarts and memory; timeouts are
         # the fault matrix's, and a CPU shared with the other layer must not turn into 504s.
-        env={**upstream_env(service_expect), "UPSTREAM_TIMEOUT": "10"},
+        env={**upstream_env(service_expect), "UPSTREAM_TIMEOUT": str(image_platform.time(10))},
         network=network,
         mem_limit=image_table.http.memory_limit,
         restart_policy={"Name": "on-failure", "MaximumRetryCount": 3},
@@ -62,8 +65,8 @@ def test_bounded_load_has_no_errors_restarts_or_memory_overrun(
     peak = max(sampler.samples, default=0)
     facts.detail("load", {**summary, "concurrency": service_expect.load_concurrency})
     facts.figure(
-        "load_peak_memory_mib", round(peak / 2**20, 1), "MiB", budget=service_expect.max_memory_mb,
-        detail=f"under the burst, hard limit {limit / 2**20:.0f} MiB",
+        "load_peak_memory_mib", round(peak / 2**20, 1), "MiB", budget=budget_mb,
+        detail=f"under the burst, hard limit {limit / 2**20:.0f} MiB{image_platform.note()}",
     )  # fmt: skip
     assert summary["requests"], "the burst made no request: nothing was loaded"
     assert not result.failures, (
@@ -74,9 +77,9 @@ def test_bounded_load_has_no_errors_restarts_or_memory_overrun(
     assert not state["OOMKilled"], "the container was killed for memory under load"
     assert restarts == 0, f"the container restarted {restarts} times under load"
     assert sampler.samples, "no memory sample was taken during the burst"
-    assert peak <= service_expect.max_memory_mb * 2**20, (
+    assert peak <= budget_mb * 2**20, (
         f"memory peaked at {peak / 2**20:.0f} MiB under load, over the budget of "
-        f"{service_expect.max_memory_mb:.0f} MiB ([tool.service-checks] max-memory-mb; "
+        f"{budget_mb:.0f} MiB ([tool.service-checks] max-memory-mb{image_platform.note()}; "
         "the hard limit "
         f"is {limit / 2**20:.0f} MiB)"
     )
@@ -87,12 +90,14 @@ def test_docker_stop_lets_in_flight_requests_finish(
     network: Network,
     stand_in: ServiceContainer,
     image_table: Table,
+    image_platform: Platform,
     service_expect: Service,
     facts: Facts,
 ) -> None:
     # "lag" answers after 1 s at the stand-in; the app may wait up to 5 s for it. The stop comes
     # once the stand-in has seen every request arrive (none is answered yet), as `docker stop`.
-    env = {**upstream_env(service_expect), "UPSTREAM_TIMEOUT": "5"}
+    env = {**upstream_env(service_expect), "UPSTREAM_TIMEOUT": str(image_platform.time(5))}
+    budget = image_platform.time(image_table.stop_budget_s)
     with running_service(image, image_table, env=env, network=network) as (container, _):
         wrapped = container.get_wrapped_container()
         url = container.url("/api/search")
@@ -108,7 +113,7 @@ def test_docker_stop_lets_in_flight_requests_finish(
                     if all(r.done() for r in requests):  # answered without the stand-in
                         break
                     await asyncio.sleep(0.02)
-                await asyncio.to_thread(wrapped.stop, timeout=int(image_table.stop_budget_s) + 5)
+                await asyncio.to_thread(wrapped.stop, timeout=int(budget) + 5)
                 return await asyncio.gather(*requests, return_exceptions=True)
 
         signalled = time.perf_counter()
@@ -122,9 +127,9 @@ def test_docker_stop_lets_in_flight_requests_finish(
     ]
     facts.detail("drain", {"in_flight": IN_FLIGHT, "failed": len(failed)})
     facts.figure(
-        "drain_s", round(seconds, 2), "s", budget=image_table.stop_budget_s,
-        detail=f"docker stop with {IN_FLIGHT} requests in flight to exit",
+        "drain_s", round(seconds, 2), "s", budget=budget,
+        detail=f"docker stop with {IN_FLIGHT} requests in flight to exit{image_platform.note()}",
     )  # fmt: skip
     assert not failed, f"requests in flight at `docker stop` were not answered: {failed[:5]}"
     assert exit_code == 0, f"the container exited {exit_code} after `docker stop` under load"
-    assert seconds <= image_table.stop_budget_s, f"draining took {seconds:.1f} s"
+    assert seconds <= budget, f"draining took {seconds:.1f} s (budget {budget} s)"

@@ -125,7 +125,8 @@ def _model_keys() -> dict[str, set[str]]:
         {name: Table.model_fields[name].annotation.__args__[0] for name in SECTIONS}  # type: ignore[union-attr]
     )
     sections["bases"] = Table.model_fields["bases"].annotation.__args__[0]  # type: ignore[union-attr]
-    hidden = {"folder", "environment", *SECTIONS}
+    sections["emulation"] = Table.model_fields["emulation"].annotation  # type: ignore[assignment]
+    hidden = {"folder", "environment", "emulation", *SECTIONS}
     return {
         section: {
             field.alias or name
@@ -151,3 +152,41 @@ def _readme_keys() -> dict[str, set[str]]:
 
 def test_the_readme_reference_lists_exactly_the_models_keys() -> None:
     assert _readme_keys() == _model_keys()
+
+
+PLATFORM_BASES = """
+[[tool.image-checks.bases]]
+name = "distroless"
+match = "distroless:*"
+max-image-mb = 98
+
+[[tool.image-checks.bases]]
+name = "distroless on arm"
+match = "distroless:*"
+platform = "linux/arm64"
+max-image-mb = 112
+
+[tool.image-checks.emulation]
+time-factor = 12
+memory-factor = 2
+"""
+
+
+def test_a_base_written_for_the_image_platform_comes_before_one_for_any(
+    minimal_table: Path,
+) -> None:
+    minimal_table.write_text(minimal_table.read_text() + PLATFORM_BASES)
+    table = load_table(minimal_table)
+    assert table.base_named("distroless:nonroot", "linux/arm64").max_image_mb == 112
+    assert table.base_named("distroless:nonroot", "linux/amd64").max_image_mb == 98
+    assert table.base_named("distroless:nonroot").max_image_mb == 98
+    assert table.base_named("debian:trixie", "linux/arm64") is None
+
+
+def test_emulation_factors_default_to_one_and_never_shrink_a_budget(minimal_table: Path) -> None:
+    assert load_table(minimal_table).emulation.time_factor == 1.0
+    minimal_table.write_text(minimal_table.read_text() + PLATFORM_BASES)
+    assert load_table(minimal_table).emulation.memory_factor == 2
+    edited(minimal_table, "time-factor = 12", "time-factor = 0.5")
+    with pytest.raises(TableError, match=r"emulation\.time-factor: Input should be greater"):
+        load_table(minimal_table)

@@ -133,7 +133,8 @@ def running_service(
             strategy.for_status_code_matching(lambda _: True)
         container.waiting_for(
             strategy.with_startup_timeout(
-                int(startup_timeout_s or table.http.startup_budget_s)
+                # A wait, not a budget: long enough for an emulated platform too.
+                int(startup_timeout_s or table.http.startup_budget_s * table.emulation.time_factor)
             ).with_poll_interval(0.05)
         )
     if network is not None:

@@ -54,12 +54,19 @@ def engine_problem() -> str | None:
     return None
 
 
+ARCHITECTURES = {"x86_64": "amd64", "aarch64": "arm64"}  # the kernel's names, OCI's names
+
+
 def engine_facts(client: docker.DockerClient) -> dict[str, str]:
-    """Which engine answers: its name (Docker or Podman), version, API version and image store."""
+    """Which engine answers: name (Docker or Podman), version, API, image store, platform.
+
+    The platform (``linux/amd64``) is what the engine runs without emulation.
+    """
     version = client.version()
     names = [part.get("Name", "") for part in version.get("Components") or []]
     info = client.info()
     status = " ".join(str(pair) for pair in info.get("DriverStatus") or [])
+    architecture = info.get("Architecture", "unknown")
     return {
         "name": "Podman" if "Podman Engine" in names else "Docker",
         "version": version.get("Version", "unknown"),
@@ -67,6 +74,8 @@ def engine_facts(client: docker.DockerClient) -> dict[str, str]:
         "image_store": "containerd"
         if "io.containerd.snapshotter" in status
         else info.get("Driver", "unknown"),
+        "platform": f"{info.get('OSType') or 'linux'}/"
+        f"{ARCHITECTURES.get(architecture, architecture)}",
     }
 
 

@@ -39,7 +39,10 @@ RELEASE_DIR = Path(__file__).with_name("release")  # run only when named, or wit
 CHECKS_NODE = "image_checks/checks/"  # what the checks' node ids hold, wherever installed
 SECTION_MARK = "image_checks_section"
 ENGINE_MARK = "image_checks_not_on"  # engine.needs_buildkit, engine.runs_healthchecks
-IMAGE_FIXTURES = {"image", "image_table", "docker_client", "image_attrs", "service", "python_probe"}
+IMAGE_FIXTURES = {
+    "image", "image_table", "docker_client", "image_attrs", "service", "python_probe",
+    "image_platform",
+}  # fmt: skip
 BASE_LABEL = "org.opencontainers.image.base.name"
 DIGEST_LABEL = "org.opencontainers.image.base.digest"
 
@@ -496,6 +499,56 @@ def image_attrs(docker_client: docker.DockerClient, image: str) -> dict:
 
 
 @dataclass(frozen=True)
+class Platform:
+    """The image's platform and the engine's; under emulation, how budgets scale."""
+
+    image: str  # linux/arm64, from the image's config
+    engine: str  # linux/amd64: what the engine runs without emulation
+    time_factor: float = 1.0  # 1 unless emulated: [tool.image-checks.emulation] time-factor
+    memory_factor: float = 1.0
+
+    @property
+    def emulated(self) -> bool:
+        """Whether the engine runs the image through an emulator."""
+        return self.image != self.engine
+
+    def time(self, seconds: float) -> float:
+        """A time budget, as it applies on this platform."""
+        return seconds * self.time_factor
+
+    def memory(self, size: float) -> float:
+        """A memory budget, as it applies on this platform."""
+        return size * self.memory_factor
+
+    def note(self) -> str:
+        """What a figure's detail says of the platform ("" when native)."""
+        if not self.emulated:
+            return ""
+        return (
+            f"; {self.image} emulated on {self.engine}: time budgets x{self.time_factor:g}, "
+            f"memory x{self.memory_factor:g}"
+        )
+
+
+def image_platform_of(attrs: dict) -> str:
+    """``os/architecture`` of an image, from ``docker image inspect``."""
+    return f"{attrs.get('Os') or 'linux'}/{attrs.get('Architecture') or 'unknown'}"
+
+
+@pytest.fixture(scope="session")
+def image_platform(
+    docker_client: docker.DockerClient, image_attrs: dict, image_table: Table
+) -> Platform:
+    """The image's platform, the engine's, and the budgets' scale under emulation."""
+    found = image_platform_of(image_attrs)
+    native = engine.engine_facts(docker_client)["platform"]
+    if found == native:
+        return Platform(found, native)
+    scale = image_table.emulation
+    return Platform(found, native, scale.time_factor, scale.memory_factor)
+
+
+@dataclass(frozen=True)
 class BaseImage:
     """The runtime base the image under test was built on, as its labels name it."""
 
@@ -535,7 +588,7 @@ def base_image(
         attrs = docker_client.images.get(name).attrs
     except ImageNotFound:
         pytest.fail(f"the base {name} is not in the local engine; pull or make it", pytrace=False)
-    named = image_table.base_named(name)
+    named = image_table.base_named(name, image_platform_of(image_attrs))
     return BaseImage(
         name=name,
         table_name=named.name if named else "",

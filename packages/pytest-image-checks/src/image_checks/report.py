@@ -59,6 +59,7 @@ def image_facts(tag: str) -> dict[str, Any]:
         "image": tag,
         "id": image.id,
         "manifest_digest": (image.attrs.get("Descriptor") or {}).get("digest"),
+        "platform": f"{image.attrs.get('Os') or 'linux'}/{image.attrs.get('Architecture')}",
         "repo_digests": image.attrs.get("RepoDigests") or [],
         "engine": engine,
         "base": {
@@ -90,6 +91,14 @@ def engine_row(engine: dict[str, str] | None) -> str:
         return "unknown"
     store = engine["image_store"]
     return f"{engine['name']} {engine['version']} (API {engine['api']}, {store} image store)"
+
+
+def platform_row(report: dict[str, Any]) -> str:
+    """The image's platform, and the engine's when it emulates the image."""
+    found, native = report.get("platform"), (report.get("engine") or {}).get("platform")
+    if native and found != native:
+        return f"{found}, emulated on {native} (time and memory budgets scaled: see each figure)"
+    return found or "unknown"
 
 
 def reproducibility_row(found: dict[str, Any]) -> tuple[str, str]:
@@ -126,6 +135,7 @@ def image_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
         head = [
             ("image", f"{report['image']} ({report['id'].removeprefix('sha256:')[:12]})"),
             ("engine", engine_row(report.get("engine"))),
+            ("platform", platform_row(report)),
             ("base", f"{base['name'] or 'not labelled'} ({(base['digest'] or '')[:19]})"),
             ("user, ports", f"{report['user'] or 'root'}, {', '.join(report['ports']) or 'none'}"),
             ("healthcheck", " ".join((report["healthcheck"] or ["none", "none"])[1:])),

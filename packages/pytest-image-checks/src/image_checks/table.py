@@ -77,6 +77,19 @@ class Base(_Table):
     name: str  # the table's own name for it, used in messages and the report
     match: str  # glob on the image's org.opencontainers.image.base.name label
     max_image_mb: float  # uncompressed size budget of an image on this base
+    platform: str | None = None  # os/arch this budget is for (linux/arm64); None: any platform
+
+
+class Emulation(_Table):
+    """How time and memory budgets scale when the image runs under emulation.
+
+    Under emulation (the image's platform is not the engine's: QEMU runs it) time and memory
+    measure QEMU as much as the image. Sizes, layers, files and metadata are the artefact's and
+    never scale.
+    """
+
+    time_factor: float = Field(1.0, ge=1)  # start-up, stop, HEALTHCHECK timeout budgets
+    memory_factor: float = Field(1.0, ge=1)  # memory budgets (QEMU's translation cache counts)
 
 
 class Http(_Table):
@@ -154,6 +167,7 @@ class Table(_Table):
     license: str | None = None  # org.opencontainers.image.licenses
     max_image_mb: float  # size budget on a base the bases list does not name
     bases: tuple[Base, ...] = ()
+    emulation: Emulation = Field(default_factory=Emulation)
     max_added_mb: float  # bytes the build adds on top of its base
     max_added_layers: int  # layers the build adds on top of its base
     max_wasted_mb: float = 1.0  # bytes overwritten or deleted by later layers
@@ -200,9 +214,14 @@ class Table(_Table):
         assert self.python is not None, "needs [tool.image-checks.python]"
         return self.context_path() / self.python.lock
 
-    def base_named(self, base_name: str) -> Base | None:
-        """The first of ``bases`` whose ``match`` fits the base image's name."""
-        return next((b for b in self.bases if fnmatch.fnmatch(base_name, b.match)), None)
+    def base_named(self, base_name: str, platform: str | None = None) -> Base | None:
+        """The first of ``bases`` whose ``match`` fits the base image's name.
+
+        One written for the image's ``platform`` comes before one for any platform.
+        """
+        fits = [b for b in self.bases if fnmatch.fnmatch(base_name, b.match)]
+        own = [b for b in fits if b.platform is not None and b.platform == platform]
+        return next(iter(own or [b for b in fits if b.platform is None]), None)
 
     def context_path(self) -> Path:
         """The build context's folder (``configured('build')`` must hold)."""

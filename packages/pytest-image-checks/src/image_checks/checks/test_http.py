@@ -14,6 +14,7 @@ from testcontainers.core.wait_strategies import HealthcheckWaitStrategy
 
 from image_checks import engine
 from image_checks.containers import ServiceContainer
+from image_checks.plugin import Platform
 from image_checks.table import Table
 
 http = pytest.mark.image_checks_section("http")
@@ -68,14 +69,14 @@ def listening_ports(tcp_table: str) -> list[int]:
 
 @http
 def test_service_listens_on_the_exposed_port_inside_the_container(
-    image: str, image_table: Table
+    image: str, image_table: Table, image_platform: Platform
 ) -> None:
     # A container of its own, waited on until its process listens at all (not on the port: a
     # server on another port would never be ready), read through its main process from the host.
     assert image_table.http is not None
     container = ServiceContainer(image)
     with container:
-        deadline = time.monotonic() + image_table.http.startup_budget_s
+        deadline = time.monotonic() + image_platform.time(image_table.http.startup_budget_s)
         ports: list[int] = []
         while not ports and time.monotonic() < deadline:
             container.reload()
@@ -93,19 +94,27 @@ def test_service_listens_on_the_exposed_port_inside_the_container(
             time.sleep(0.05)
     assert ports == [image_table.port], (
         f"inside the container the service listens on {ports or 'nothing'} within "
-        f"{image_table.http.startup_budget_s} s, but the image must EXPOSE and serve "
+        f"{image_platform.time(image_table.http.startup_budget_s)} s, but the image must "
+        "EXPOSE and serve "
         f"{image_table.port} only"
     )
 
 
 @engine.runs_healthchecks
-def test_container_becomes_healthy(image: str, image_attrs: dict, image_table: Table) -> None:
-    # The image's own HEALTHCHECK command, run every second instead of at its interval.
-    if not (image_attrs["Config"].get("Healthcheck") or {}).get("Test"):
+def test_container_becomes_healthy(
+    image: str, image_attrs: dict, image_table: Table, image_platform: Platform
+) -> None:
+    # The image's own HEALTHCHECK command, run every second instead of at its interval; under
+    # emulation its timeout scales as the table says (the command is the image's, unchanged).
+    check = image_attrs["Config"].get("Healthcheck") or {}
+    if not check.get("Test"):
         pytest.fail("the image has no HEALTHCHECK, so no engine can tell it is healthy",
                     pytrace=False)  # fmt: skip
-    strategy = HealthcheckWaitStrategy().with_startup_timeout(30)
-    container = ServiceContainer(image, healthcheck={"interval": 1_000_000_000})
+    strategy = HealthcheckWaitStrategy().with_startup_timeout(int(image_platform.time(30)))
+    timing = {"interval": 1_000_000_000}
+    if image_platform.emulated and check.get("Timeout"):
+        timing["timeout"] = int(image_platform.time(check["Timeout"]))
+    container = ServiceContainer(image, healthcheck=timing)
     if image_table.port is not None:
         container.with_loopback_port(image_table.port)
     with container:

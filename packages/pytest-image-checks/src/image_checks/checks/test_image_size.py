@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from image_checks.facts import Facts
 from image_checks.filesystem import ImageFilesystem, LayerReport
+from image_checks.plugin import Platform
 from image_checks.table import Table
 
 
@@ -28,14 +29,19 @@ def _largest(layer_report: LayerReport, files: ImageFilesystem) -> str:
 
 
 def test_image_size_is_within_the_budget_of_its_base(
-    layer_report: LayerReport, image_files: ImageFilesystem, base_image, facts: Facts
+    layer_report: LayerReport,
+    image_files: ImageFilesystem,
+    base_image,
+    image_platform: Platform,
+    facts: Facts,
 ) -> None:
+    # A property of the artefact: the budget is the table's for the image's platform, unscaled.
     size_mb = sum(layer.size for layer in layer_report.layers) / 1e6
     budget = base_image.budget_mb
     where = f"the {base_image.table_name} base" if base_image.table_name else "max-image-mb"
     facts.figure(
         "image_mb", round(size_mb, 1), "MB", budget=budget,
-        detail=f"uncompressed, on {base_image.name} ({where})",
+        detail=f"uncompressed, {image_platform.image}, on {base_image.name} ({where})",
     )  # fmt: skip
     assert size_mb <= budget, (
         f"image is {size_mb:.1f} MB, over the {budget:.0f} MB budget of {where} "

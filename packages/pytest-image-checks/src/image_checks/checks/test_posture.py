@@ -12,7 +12,7 @@ import pytest
 
 from image_checks.containers import NotStarted, ServiceContainer, running_service, started
 from image_checks.facts import Facts
-from image_checks.plugin import table_of
+from image_checks.plugin import Platform, table_of
 from image_checks.table import Table
 
 STARTS = 3
@@ -85,10 +85,11 @@ def test_server_runs_as_the_image_user_without_capabilities_by_default(
 
 
 def test_docker_stop_stops_the_container_cleanly_within_budget(
-    image: str, image_table: Table, facts: Facts
+    image: str, image_table: Table, image_platform: Platform, facts: Facts
 ) -> None:
     # As an engine stops it: `docker stop` sends the image's STOPSIGNAL, waits, then kills.
-    grace = int(image_table.stop_budget_s) + 5
+    budget = image_platform.time(image_table.stop_budget_s)
+    grace = int(budget) + 5
     with running_service(image, image_table) as (container, _):
         wrapped = container.get_wrapped_container()
         started = time.perf_counter()
@@ -100,8 +101,8 @@ def test_docker_stop_stops_the_container_cleanly_within_budget(
         "stop_s",
         round(seconds, 3),
         "s",
-        budget=image_table.stop_budget_s,
-        detail="docker stop to exit 0",
+        budget=budget,
+        detail=f"docker stop to exit 0{image_platform.note()}",
     )
     assert result["StatusCode"] == 0, (
         f"`docker stop` ended the container with exit code {result['StatusCode']}, expected 0 "
@@ -109,16 +110,17 @@ def test_docker_stop_stops_the_container_cleanly_within_budget(
         "grace period; the server must be PID 1 and shut down gracefully on "
         f"{image_table.stop_signal}):\n{logs[-1500:]}"
     )
-    assert seconds <= image_table.stop_budget_s, (
-        f"the container took {seconds:.1f} s to stop after `docker stop` "
-        f"(budget {image_table.stop_budget_s} s)"
+    assert seconds <= budget, (
+        f"the container took {seconds:.1f} s to stop after `docker stop` (budget {budget} s)"
     )
 
 
 @http
-def test_startup_time_is_within_budget(image: str, image_table: Table, facts: Facts) -> None:
+def test_startup_time_is_within_budget(
+    image: str, image_table: Table, image_platform: Platform, facts: Facts
+) -> None:
     assert image_table.http is not None
-    budget = image_table.http.startup_budget_s
+    budget = image_platform.time(image_table.http.startup_budget_s)
     timings = []
     for _ in range(STARTS):
         # Wait well past the budget, so the budget is decided here, with the samples named.
@@ -127,7 +129,8 @@ def test_startup_time_is_within_budget(image: str, image_table: Table, facts: Fa
     median = statistics.median(timings)
     facts.figure(
         "startup_s", round(median, 3), "s", budget=budget,
-        detail=f"docker start to first 200 on {image_table.http.health_path}, median of {STARTS}",
+        detail=f"docker start to first 200 on {image_table.http.health_path}, median of "
+        f"{STARTS}{image_platform.note()}",
     )  # fmt: skip
     facts.detail("startup_samples", [round(t, 3) for t in timings])
     assert max(timings) <= budget, (

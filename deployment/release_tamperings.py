@@ -28,6 +28,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -85,6 +86,14 @@ class Scratch:
         """Runs cosign with the offline options on the released digest."""
         run(["cosign", *args, *OFFLINE, self.release.pinned], env=self.env)
 
+    def forget(self) -> None:
+        """Removes the scratch tag and digest the release gave the image in the engine."""
+        docker = run(["deployment/docker-client.sh"]).strip()
+        subprocess.run(
+            [docker, "rmi", self.release.reference, self.release.pinned],
+            cwd=ROOT, capture_output=True, check=False,
+        )  # fmt: skip
+
     def red(self) -> set[str]:
         """The release checks that fail on this release."""
         report = self.folder / "junit.xml"
@@ -102,11 +111,18 @@ class Scratch:
 
 
 def tamper_tag(scratch: Scratch) -> None:
-    """Pushes another image (the release's runtime base) under the released tag."""
-    base = json.loads((scratch.folder / "build.json").read_text())["bases"]["RUNTIME_IMAGE"]
+    """Pushes another image (an empty one made here) under the released tag.
+
+    Never an image of the engine's own: a pushed image keeps the registry's digest, and a base
+    that did would be labelled with it by every later build.
+    """
     docker = run(["deployment/docker-client.sh"]).strip()
-    run([docker, "tag", base["name"], scratch.release.reference])
-    run([docker, "push", scratch.release.reference])
+    empty = scratch.folder / "empty.tar"
+    tarfile.open(empty, "w").close()
+    reference = scratch.release.reference
+    run([docker, "import", "--change", "LABEL tampered=tag", str(empty), reference])
+    run([docker, "push", reference])
+    run([docker, "rmi", reference])
 
 
 def tamper_sbom(scratch: Scratch) -> None:
@@ -171,6 +187,7 @@ def main() -> int:
                 env={**os.environ, "COSIGN_PASSWORD": ""})  # fmt: skip
         for name, tamper in TAMPERINGS.items():
             scratch = Scratch(name, args.image, args.reports, work, keys)
+            scratch.forget()  # the image's own tags and digests stay as the gate left them
             tamper(scratch)
             red = scratch.red()
             ok = red == EXPECTED[name]

@@ -38,8 +38,13 @@ class BurstResult:
         }
 
 
-async def burst(url: str, params: dict[str, str], seconds: float, concurrency: int) -> BurstResult:
-    """``concurrency`` clients GET ``url`` back to back for ``seconds``; 200 is success."""
+async def burst(
+    url: str, params: dict[str, str], seconds: float, concurrency: int, timeout: float = 10
+) -> BurstResult:
+    """``concurrency`` clients GET ``url`` back to back for ``seconds``; 200 is success.
+
+    ``timeout`` bounds each request (longer for an image under emulation).
+    """
     result = BurstResult(seconds=seconds)
     deadline = time.perf_counter() + seconds
     # Idle connections are dropped by the client before uvicorn closes them (its keep-alive
@@ -48,7 +53,7 @@ async def burst(url: str, params: dict[str, str], seconds: float, concurrency: i
     limits = httpx.Limits(
         max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=2.0
     )
-    async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
 
         async def worker() -> None:
             while time.perf_counter() < deadline:

@@ -39,7 +39,14 @@ def test_bounded_load_has_no_errors_restarts_or_memory_overrun(
         image_table,
         # A long upstream timeout: the burst is about errors, restarts and memory; timeouts are
         # the fault matrix's, and a CPU shared with the other layer must not turn into 504s.
-        env={**upstream_env(service_expect), "UPSTREAM_TIMEOUT": str(image_platform.time(10))},
+        # Under emulation both timeouts scale: the stand-in, emulated too, accepts slowly.
+        env={
+            **upstream_env(service_expect),
+            "UPSTREAM_TIMEOUT": str(image_platform.time(10)),
+            "UPSTREAM_CONNECT_TIMEOUT": str(
+                image_platform.time(service_expect.upstream_connect_timeout_s)
+            ),
+        },
         network=network,
         mem_limit=image_table.http.memory_limit,
         restart_policy={"Name": "on-failure", "MaximumRetryCount": 3},
@@ -54,6 +61,7 @@ def test_bounded_load_has_no_errors_restarts_or_memory_overrun(
                     {"title": "sunflowers"},
                     service_expect.load_seconds,
                     service_expect.load_concurrency,
+                    timeout=image_platform.time(10),
                 )
             )
         finally:
@@ -96,7 +104,13 @@ def test_docker_stop_lets_in_flight_requests_finish(
 ) -> None:
     # "lag" answers after 1 s at the stand-in; the app may wait up to 5 s for it. The stop comes
     # once the stand-in has seen every request arrive (none is answered yet), as `docker stop`.
-    env = {**upstream_env(service_expect), "UPSTREAM_TIMEOUT": str(image_platform.time(5))}
+    env = {
+        **upstream_env(service_expect),
+        "UPSTREAM_TIMEOUT": str(image_platform.time(5)),
+        "UPSTREAM_CONNECT_TIMEOUT": str(
+            image_platform.time(service_expect.upstream_connect_timeout_s)
+        ),
+    }
     budget = image_platform.time(image_table.stop_budget_s)
     with running_service(image, image_table, env=env, network=network) as (container, _):
         wrapped = container.get_wrapped_container()

@@ -18,6 +18,8 @@
 # Env:   DOCKER_HOST  the engine (default: the local one, started when none answers; Docker 28:
 #                     eval "$(deployment/engines.sh start docker-28)" first)
 #        BASE_FLAVOUR auto (default), public, stand-in or slim: see deployment/build-image.sh
+#        PLATFORM     linux/amd64 or linux/arm64 (default: this machine's); another platform
+#                     is built with buildx (Docker 28) and run under QEMU (deployment/emulation.sh)
 #        IMAGE_TAG    with --build-only: the one tag to build (default: NAME:VERSION and NAME:latest)
 #        REPORT_DIR   where reports go (default: reports)
 #        AUDIT_REQUIRED=1  an audit that reached no advisory service fails (CI with network)
@@ -39,7 +41,7 @@ build_only=false
 case "${1:-}" in
   "") ;;
   --build-only) build_only=true ;;
-  -h | --help) sed -n '2,27s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,/^set /{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
   *) die "unknown argument '$1' (see --help)" ;;
 esac
 

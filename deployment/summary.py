@@ -97,13 +97,18 @@ def patch_rows(patches: dict[str, Any] | None) -> list[tuple[str, str]]:
     return rows
 
 
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON file a step of the gate wrote, or None when that step did not write it."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
 def read_release(reports: Path) -> dict[str, Any] | None:
     """The release record with the release checks' verdicts, or None when nothing was released."""
     path = reports / "release.json"
     if not path.exists():
         return None
     checks = read_facts(reports / RELEASE_FACTS_FILE)["details"].get("release", [])
-    return {**json.loads(path.read_text(encoding="utf-8")), "checks": checks}
+    return {**(read_json(path) or {}), "checks": checks}
 
 
 def main() -> int:
@@ -125,16 +130,13 @@ def main() -> int:
     tests["unit_tests_in_image"]["python"] = image_python
     tests["unit_tests"]["python"] = host_python
     tests["release_checks"] = junit_results(args.reports / RELEASE_TESTS, ("release",))["release"]
-    audit_file = args.reports / "audit.json"
-    lint_file = args.reports / "lint.json"
-    patches_file = args.reports / "patches.json"
     report = {
         **image_facts(args.image),
         **read_facts(args.reports / FACTS_FILE),
-        "audit": json.loads(audit_file.read_text()) if audit_file.exists() else None,
-        "lint": json.loads(lint_file.read_text()) if lint_file.exists() else {},
+        "audit": read_json(args.reports / "audit.json"),
+        "lint": read_json(args.reports / "lint.json") or {},
         "release": read_release(args.reports),
-        "patches": json.loads(patches_file.read_text()) if patches_file.exists() else None,
+        "patches": read_json(args.reports / "patches.json"),
         **tests,
         "gate_seconds": args.seconds,
     }

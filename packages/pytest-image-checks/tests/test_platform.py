@@ -1,6 +1,7 @@
 """Budgets on the image's platform: as written natively, scaled by the table under emulation."""
 
-from image_checks.plugin import Platform, image_platform_of
+from image_checks.engine import image_platform
+from image_checks.plugin import Platform
 
 
 def test_a_native_image_keeps_its_budgets_and_says_nothing() -> None:
@@ -17,5 +18,5 @@ def test_an_emulated_image_scales_time_and_memory_and_says_so() -> None:
 
 
 def test_the_platform_is_read_from_the_image_config() -> None:
-    assert image_platform_of({"Os": "linux", "Architecture": "arm64"}) == "linux/arm64"
-    assert image_platform_of({}) == "linux/unknown"
+    assert image_platform({"Os": "linux", "Architecture": "arm64"}) == "linux/arm64"
+    assert image_platform({}) == "linux/unknown"

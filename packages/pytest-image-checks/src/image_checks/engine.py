@@ -79,6 +79,11 @@ def engine_facts(client: docker.DockerClient) -> dict[str, str]:
     }
 
 
+def image_platform(attrs: dict) -> str:
+    """``os/architecture`` of an image, from ``docker image inspect``."""
+    return f"{attrs.get('Os') or 'linux'}/{attrs.get('Architecture') or 'unknown'}"
+
+
 def current_engine() -> dict[str, str]:
     """``engine_facts`` of the engine ``DOCKER_HOST`` names."""
     with contextlib.closing(docker.from_env()) as client:

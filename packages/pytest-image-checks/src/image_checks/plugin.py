@@ -530,17 +530,12 @@ class Platform:
         )
 
 
-def image_platform_of(attrs: dict) -> str:
-    """``os/architecture`` of an image, from ``docker image inspect``."""
-    return f"{attrs.get('Os') or 'linux'}/{attrs.get('Architecture') or 'unknown'}"
-
-
 @pytest.fixture(scope="session")
 def image_platform(
     docker_client: docker.DockerClient, image_attrs: dict, image_table: Table
 ) -> Platform:
     """The image's platform, the engine's, and the budgets' scale under emulation."""
-    found = image_platform_of(image_attrs)
+    found = engine.image_platform(image_attrs)
     native = engine.engine_facts(docker_client)["platform"]
     if found == native:
         return Platform(found, native)
@@ -588,7 +583,7 @@ def base_image(
         attrs = docker_client.images.get(name).attrs
     except ImageNotFound:
         pytest.fail(f"the base {name} is not in the local engine; pull or make it", pytrace=False)
-    named = image_table.base_named(name, image_platform_of(image_attrs))
+    named = image_table.base_named(name, engine.image_platform(image_attrs))
     return BaseImage(
         name=name,
         table_name=named.name if named else "",

@@ -21,7 +21,7 @@ import docker
 from docker.errors import DockerException
 
 from image_checks import junit
-from image_checks.engine import engine_facts
+from image_checks.engine import engine_facts, image_platform
 from image_checks.facts import FACTS_FILE, read_facts
 
 OCI = "org.opencontainers.image"
@@ -59,7 +59,7 @@ def image_facts(tag: str) -> dict[str, Any]:
         "image": tag,
         "id": image.id,
         "manifest_digest": (image.attrs.get("Descriptor") or {}).get("digest"),
-        "platform": f"{image.attrs.get('Os') or 'linux'}/{image.attrs.get('Architecture')}",
+        "platform": image_platform(image.attrs),
         "repo_digests": image.attrs.get("RepoDigests") or [],
         "engine": engine,
         "base": {

@@ -18,7 +18,7 @@
 #        RELEASE_REPOSITORY  the repository in it (default modern-ml-microservices-app)
 #        COSIGN_KEY          a cosign private key to sign with (default: one made per run)
 # Writes: REPORT_DIR/release.json {reference, digest, image_id, public_key, sbom, provenance}
-# The tag is the image's version label, with -ARCH for another machine's platform (0.1.0-arm64).
+# The tag recorded is the image's version label and architecture (0.1.0-amd64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,15 +44,20 @@ id="$("$DOCKER" image inspect -f '{{.Id}}' "$IMAGE")" || die "no image $IMAGE in
 built="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["image_id"])' "$REPORT_DIR/build.json")"
 [[ "$built" == "$id" ]] || die "$IMAGE is $id, but the build record ($REPORT_DIR/build.json) is of $built: release only the image this gate built"
 version="$("$DOCKER" image inspect -f '{{index .Config.Labels "org.opencontainers.image.version"}}' "$IMAGE")"
-# An image of another machine's platform is released under a tag of its own (0.1.0-arm64).
+# Each platform's image is released under a tag of its own (0.1.0-amd64, 0.1.0-arm64); the
+# machine's own platform also as the version (0.1.0), which a multi-platform index
+# (deployment/release-index.sh) later takes over.
 arch="$("$DOCKER" image inspect -f '{{.Architecture}}' "$IMAGE")"
-suffix=""
-[[ "$arch" == "$(dpkg --print-architecture 2>/dev/null || echo amd64)" ]] || suffix="-$arch"
-target="$REGISTRY/$REPOSITORY:${version:-latest}$suffix"
+target="$REGISTRY/$REPOSITORY:${version:-latest}-$arch"
+tags=("$target")
+[[ "$arch" != "$(dpkg --print-architecture 2>/dev/null || echo amd64)" ]] \
+  || tags+=("$REGISTRY/$REPOSITORY:${version:-latest}")
 
-log "pushing $IMAGE ($id) as $target"
-"$DOCKER" tag "$id" "$target"
-"$DOCKER" push -q "$target" >/dev/null 2>&1 || "$DOCKER" push "$target" >&2 || die "cannot push $target"
+for tag in "${tags[@]}"; do
+  log "pushing $IMAGE ($id) as $tag"
+  "$DOCKER" tag "$id" "$tag"
+  "$DOCKER" push -q "$tag" >/dev/null 2>&1 || "$DOCKER" push "$tag" >&2 || die "cannot push $tag"
+done
 digest="$("$DOCKER" image inspect -f '{{range .RepoDigests}}{{println .}}{{end}}' "$id" \
   | sed -n "s|^$REGISTRY/$REPOSITORY@||p" | head -n 1)"
 [[ "$digest" == sha256:* ]] || die "the engine recorded no digest of $REGISTRY/$REPOSITORY for $id"

@@ -113,3 +113,15 @@ def test_the_release_checks_run_only_when_named(run, minimal_table: Path) -> Non
     assert "test_release.py" not in generic.stdout.str()
     named = run("--pyargs", "image_checks.release", *table, env=env)
     named.stdout.fnmatch_lines(["*test_release.py::test_release_tag_names_the_signed_digest"])
+
+
+def test_each_release_record_runs_its_own_checks(run, minimal_table: Path) -> None:
+    env = {**NO_ENGINE, "IMAGE_CHECKS_ALLOW_NO_ENGINE": "1"}
+    table = ("--image-table", str(minimal_table), "--image", "x", "--collect-only", "-q")
+    index = run("--pyargs", "image_checks", "--release-index", "i.json", *table, env=env)
+    index.stdout.fnmatch_lines(["*test_index.py::test_index_tag_names_the_signed_index"])
+    assert "test_release.py" not in index.stdout.str()
+    assert "checks/test_layers.py" in index.stdout.str()
+    one = run("--pyargs", "image_checks.release", "--release", "r.json", *table, env=env)
+    one.stdout.fnmatch_lines(["*test_release.py::test_release_tag_names_the_signed_digest"])
+    assert "test_index.py" not in one.stdout.str()

@@ -35,7 +35,8 @@ from image_checks.filesystem import ImageFilesystem, LayerReport, analyze_layers
 from image_checks.table import SECTIONS, Environment, Section, Table, TableError, load_table
 
 CHECKS_DIR = Path(__file__).with_name("checks")
-RELEASE_DIR = Path(__file__).with_name("release")  # run only when named, or with --release
+RELEASE_DIR = Path(__file__).with_name("release")  # run only when named, or given a record
+RELEASE_RECORDS = {"test_release.py": "release", "test_index.py": "release_index"}
 CHECKS_NODE = "image_checks/checks/"  # what the checks' node ids hold, wherever installed
 SECTION_MARK = "image_checks_section"
 ENGINE_MARK = "image_checks_not_on"  # engine.needs_buildkit, engine.runs_healthchecks
@@ -89,6 +90,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=Path,
         help="the release record (JSON) the release checks verify: pytest --pyargs "
         "image_checks.release",
+    )
+    group.addoption(
+        "--release-index",
+        metavar="FILE",
+        type=Path,
+        help="the record (JSON) of a multi-platform index the index checks verify: pytest "
+        "--pyargs image_checks.release",
     )
     group.addoption(
         "--require-complete",
@@ -152,10 +160,16 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
     ``pytest --pyargs image_checks`` collects the package's every test module; the release
     checks verify a release that only exists after the checks passed, so they run when named
-    (``--pyargs image_checks.release``) or when ``--release`` gives a release record.
+    (``--pyargs image_checks.release``) or when a record is given: ``--release`` runs the
+    checks of one image's release, ``--release-index`` those of a multi-platform index.
     """
-    if not collection_path.is_relative_to(RELEASE_DIR) or environment(config).release:
+    if not collection_path.is_relative_to(RELEASE_DIR):
         return None
+    env = environment(config)
+    given = {option: getattr(env, option) for option in RELEASE_RECORDS.values()}
+    if any(given.values()):
+        option = RELEASE_RECORDS.get(collection_path.name)
+        return None if option is None or given[option] else True
     named = any(
         arg.split("::")[0] in ("image_checks.release", "image_checks/release")
         or Path(arg.split("::")[0]).resolve().is_relative_to(RELEASE_DIR)
@@ -176,6 +190,7 @@ def environment(config: pytest.Config) -> Environment:
         "reports": config.getoption("image_reports"),
         "require_complete": config.getoption(completeness.OPTION),
         "release": config.getoption("release"),
+        "release_index": config.getoption("release_index"),
     }
     return env.model_copy(update={k: v for k, v in options.items() if v is not None})
 
@@ -352,7 +367,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         }
         if record.figures or record.details:
             env = environment(config)
-            record.write(env.reports, RELEASE_FACTS_FILE if env.release else FACTS_FILE)
+            released = env.release or env.release_index
+            record.write(env.reports, RELEASE_FACTS_FILE if released else FACTS_FILE)
     if workers.is_controller(config):
         workers.remove_shared_image_and_folder()
     if config.stash.get(NO_ENGINE, None) and session.exitstatus in (0, 5):

@@ -3,24 +3,33 @@
 The release record (``--release FILE``, JSON) says what was released: the reference pushed
 (``registry/repository:tag``), the digest it was pushed as, and, relative to the record's
 folder, the cosign public key, the SBOM and the provenance predicate that were attached. The
-registry is read over its HTTP API (plain HTTP on loopback, HTTPS elsewhere); signatures and
-attestations are verified by the ``cosign`` program (``COSIGN`` names another), offline: with a
-key, without a transparency log.
+index record (``--release-index FILE``) says the same of a multi-platform index, and where each
+platform's own release and its checks' facts are. The registry is read over its HTTP API
+(plain HTTP on loopback, HTTPS elsewhere); signatures and attestations are verified by the
+``cosign`` program (``COSIGN`` names another), offline: with a key, without a transparency log.
 """
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from image_checks.facts import FACTS_FILE, RELEASE_FACTS_FILE, read_facts
+
+RELEASE_CHECKS = Path(__file__).parent / "release" / "test_release.py"
+INDEX_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+)
 MANIFEST_TYPES = ", ".join(
     [
         "application/vnd.oci.image.index.v1+json",
@@ -35,20 +44,21 @@ COSIGN_TYPES = {
 }
 
 
+P = TypeVar("P", bound="Published")
+
+
 class ReleaseError(Exception):
     """The release record, the registry or cosign cannot be read as expected."""
 
 
-class Release(BaseModel):
-    """The release record: what was pushed, as what digest, and what was attached to it."""
+class Published(BaseModel):
+    """What was pushed to a registry and signed: a reference, its digest, the public key."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     reference: str  # registry/repository:tag, as pushed
     digest: str  # sha256:..., the digest the registry gave the push
     public_key: Path  # the cosign public key, relative to the record's folder
-    sbom: Path  # the SBOM attached as an attestation
-    provenance: Path  # the provenance predicate attached as an attestation
     folder: Path = Path()
 
     @property
@@ -78,15 +88,51 @@ class Release(BaseModel):
         return name if name.is_absolute() else self.folder / name
 
 
+class Release(Published):
+    """The release record of one image: what was pushed, and what was attached to it."""
+
+    sbom: Path  # the SBOM attached as an attestation
+    provenance: Path  # the provenance predicate attached as an attestation
+
+
+class ReleaseIndex(Published):
+    """The release record of a multi-platform index: the index, and each platform's release.
+
+    ``platforms`` maps each platform (``linux/arm64``) to the folder of its gate's reports
+    (relative to the record's folder): its ``release.json``, and the facts of the image checks
+    and of the release checks that verified that platform's image.
+    """
+
+    platforms: dict[str, Path]
+
+
 def load_release(path: Path) -> Release:
-    """Reads and validates the release record at ``path``.
+    """Reads and validates the release record of one image at ``path``.
+
+    Raises:
+        ReleaseError: the file is missing, not JSON, or lacks a key (each named).
+    """
+    return _load(path, Release)
+
+
+def load_index(path: Path) -> ReleaseIndex:
+    """Reads and validates the release record of a multi-platform index at ``path``.
+
+    Raises:
+        ReleaseError: the file is missing, not JSON, or lacks a key (each named).
+    """
+    return _load(path, ReleaseIndex)
+
+
+def _load(path: Path, kind: type[P]) -> P:
+    """Reads the record at ``path`` as ``kind``.
 
     Raises:
         ReleaseError: the file is missing, not JSON, or lacks a key (each named).
     """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        release = Release.model_validate({**data, "folder": path.resolve().parent})
+        release = kind.model_validate({**data, "folder": path.resolve().parent})
     except (OSError, json.JSONDecodeError) as exc:
         raise ReleaseError(f"cannot read the release record {path}: {exc}") from exc
     except ValidationError as exc:
@@ -98,6 +144,48 @@ def load_release(path: Path) -> Release:
             f"registry/repository:tag and digest {release.digest!r} sha256:..."
         )
     return release
+
+
+@dataclass(frozen=True)
+class PlatformRelease:
+    """One platform's release, as its gate left it: the record and what its checks found."""
+
+    platform: str
+    release: Release
+    tested: str  # the id of the image the image checks verified on this platform
+    verdicts: dict[str, str]  # release check -> verified / FAILED
+
+    def unverified(self) -> list[str]:
+        """The release checks of one image that did not verify this release (or did not run)."""
+        return sorted(c for c in release_check_names() if self.verdicts.get(c) != "verified")
+
+
+def release_check_names() -> set[str]:
+    """The names of the release checks of one image (the test functions of test_release.py)."""
+    tree = ast.parse(RELEASE_CHECKS.read_text(encoding="utf-8"))
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    }
+
+
+def load_platform_release(platform: str, folder: Path) -> PlatformRelease:
+    """The release of ``platform`` that a gate left in ``folder``.
+
+    Raises:
+        ReleaseError: the folder lacks the release record or the image checks' facts.
+    """
+    release = load_release(folder / "release.json")
+    sbom = read_facts(folder / FACTS_FILE)["details"].get("sbom") or {}
+    if not sbom.get("image_id"):
+        raise ReleaseError(
+            f"{folder / FACTS_FILE} records no image the checks verified: run that platform's "
+            "gate (its image checks) with the same reports folder"
+        )
+    checks = read_facts(folder / RELEASE_FACTS_FILE)["details"].get("release", [])
+    verdicts = {check["check"]: check["verdict"] for check in checks}
+    return PlatformRelease(platform, release, sbom["image_id"], verdicts)
 
 
 @dataclass(frozen=True)
@@ -115,27 +203,58 @@ def _base_url(registry: str) -> str:
     return f"{'http' if loopback else 'https'}://{registry}/v2"
 
 
-def manifest(release: Release, reference: str) -> Manifest:
+def _get(release: Published, path: str, accept: str) -> httpx.Response:
+    url = f"{_base_url(release.registry)}/{release.repository}/{path}"
+    try:
+        answer = httpx.get(url, headers={"Accept": accept}, timeout=10, follow_redirects=True)
+    except httpx.HTTPError as exc:
+        raise ReleaseError(f"the registry {release.registry} does not answer: {exc}") from exc
+    if answer.status_code != 200:
+        raise ReleaseError(f"GET {url}: {answer.status_code} {answer.text[:200]}")
+    return answer
+
+
+def manifest(release: Published, reference: str) -> Manifest:
     """The manifest the registry serves for ``reference`` (a tag or a digest) of the release.
 
     Raises:
         ReleaseError: the registry does not answer, or has no such manifest.
     """
-    url = f"{_base_url(release.registry)}/{release.repository}/manifests/{reference}"
-    try:
-        answer = httpx.get(url, headers={"Accept": MANIFEST_TYPES}, timeout=10)
-    except httpx.HTTPError as exc:
-        raise ReleaseError(f"the registry {release.registry} does not answer: {exc}") from exc
-    if answer.status_code != 200:
-        raise ReleaseError(f"GET {url}: {answer.status_code} {answer.text[:200]}")
+    answer = _get(release, f"manifests/{reference}", MANIFEST_TYPES)
     return Manifest(
         digest=answer.headers.get("Docker-Content-Digest", ""),
-        media_type=answer.headers.get("Content-Type", ""),
+        media_type=answer.headers.get("Content-Type", "").split(";")[0].strip(),
         body=answer.json(),
     )
 
 
-def image_ids(release: Release, found: Manifest) -> set[str]:
+def config(release: Published, found: Manifest) -> dict[str, Any]:
+    """The image configuration an image manifest names (its os, architecture, labels...).
+
+    Raises:
+        ReleaseError: the manifest names no configuration, or the registry has none.
+    """
+    if "config" not in found.body:
+        raise ReleaseError(f"{found.digest} is a {found.media_type or 'manifest'} without config")
+    return _get(release, f"blobs/{found.body['config']['digest']}", "*/*").json()
+
+
+def images_listed(found: Manifest) -> list[dict[str, Any]]:
+    """The image descriptors an index lists (attestation manifests left out), in its order."""
+    return [
+        entry
+        for entry in found.body.get("manifests", [])
+        if entry.get("annotations", {}).get("vnd.docker.reference.type") != "attestation-manifest"
+    ]
+
+
+def platform_name(platform: dict[str, Any]) -> str:
+    """``os/architecture[/variant]`` of an index entry's or an image configuration's platform."""
+    parts = [platform.get("os", "?"), platform.get("architecture", "?"), platform.get("variant")]
+    return "/".join(part for part in parts if part)
+
+
+def image_ids(release: Published, found: Manifest) -> set[str]:
     """The digests that name the image ``found`` describes, as engines name images locally.
 
     A manifest's own digest (the id on the containerd image store) and its config's (the id on
@@ -144,9 +263,7 @@ def image_ids(release: Release, found: Manifest) -> set[str]:
     ids = {found.digest}
     if "config" in found.body:
         ids.add(found.body["config"]["digest"])
-    for entry in found.body.get("manifests", []):
-        if entry.get("annotations", {}).get("vnd.docker.reference.type") == "attestation-manifest":
-            continue
+    for entry in images_listed(found):
         ids |= image_ids(release, manifest(release, entry["digest"]))
     return ids
 
@@ -172,13 +289,16 @@ def _cosign(program: str, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def verify_signature(program: str, release: Release, key: Path) -> list[dict[str, Any]]:
-    """The signatures of the release's digest that ``key`` verifies (``cosign verify``).
+def verify_signature(
+    program: str, release: Published, key: Path, digest: str | None = None
+) -> list[dict[str, Any]]:
+    """The signatures ``key`` verifies of the release's digest (or ``digest``): cosign verify.
 
     Raises:
         ReleaseError: none verifies, with cosign's own words.
     """
-    run = _cosign(program, "verify", "--key", str(key), "--output", "json", release.pinned)
+    pinned = f"{release.registry}/{release.repository}@{digest}" if digest else release.pinned
+    run = _cosign(program, "verify", "--key", str(key), "--output", "json", pinned)
     if run.returncode != 0:
         raise ReleaseError(f"cosign verify failed (exit {run.returncode}): {run.stderr[-800:]}")
     return json.loads(run.stdout)

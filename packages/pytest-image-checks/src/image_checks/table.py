@@ -60,6 +60,7 @@ class Environment(BaseSettings):
     allow_no_engine: bool = False  # IMAGE_CHECKS_ALLOW_NO_ENGINE=1: skip without an engine
     require_complete: bool = False  # IMAGE_CHECKS_REQUIRE_COMPLETE=1 (as --require-complete)
     release: Path | None = None  # IMAGE_CHECKS_RELEASE: the release record (as --release)
+    release_index: Path | None = None  # IMAGE_CHECKS_RELEASE_INDEX (as --release-index)
     ci: bool = Field(False, validation_alias=AliasChoices("CI"))  # CI: never skip
     docker: str | None = Field(None, validation_alias=AliasChoices("DOCKER"))  # a BuildKit CLI
     cosign: str | None = Field(None, validation_alias=AliasChoices("COSIGN"))  # cosign 2

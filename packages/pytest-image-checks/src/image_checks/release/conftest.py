@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from image_checks.facts import FACTS_FILE, Facts, read_facts
-from image_checks.registry import Release, ReleaseError, cosign_program, load_release
+from image_checks.registry import (
+    Release,
+    ReleaseError,
+    ReleaseIndex,
+    cosign_program,
+    load_index,
+    load_release,
+)
 from image_checks.table import Table
 
 
@@ -25,6 +32,22 @@ def release(image_table: Table) -> Release:
         )
     try:
         return load_release(path)
+    except ReleaseError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def release_index(image_table: Table) -> ReleaseIndex:
+    """The record of the multi-platform index (``--release-index FILE``), validated."""
+    path = image_table.environment.release_index
+    if path is None:
+        pytest.fail(
+            "no index record: the index checks verify one named by --release-index FILE "
+            "(IMAGE_CHECKS_RELEASE_INDEX)",
+            pytrace=False,
+        )
+    try:
+        return load_index(path)
     except ReleaseError as exc:
         pytest.fail(str(exc), pytrace=False)
 

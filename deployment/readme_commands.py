@@ -71,6 +71,15 @@ COMMANDS: dict[str, Command] = {
         "ci", by=".ci/run"
     ),
     "uv run --group bench python benchmarks/run.py --platforms": Command("ci", by=".ci/run"),
+    "uv run python deployment/release_index.py reports/docker-28 reports/arm64": Command(
+        "ci", by=".ci/run"
+    ),
+    "docker buildx imagetools inspect 127.0.0.1:5055/modern-ml-microservices-app:0.1.0": Command(
+        "ci", by=".ci/run"
+    ),
+    "uv run python deployment/release_tamperings.py --index reports/index/release-index.json": (
+        Command("ci", by=".ci/run")
+    ),
     "deployment/engines.sh stop docker-28": Command("ci", by=".ci/run"),
     "deployment/engines.sh save modern-ml-microservices-app:latest /tmp/app.tar": Command(
         "ci", by=".ci/run"

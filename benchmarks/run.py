@@ -17,7 +17,6 @@ Usage: ``uv run --group bench python benchmarks/run.py [--quick] [--no-gate] [--
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
 import os
@@ -26,6 +25,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable
@@ -33,10 +33,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "deployment"))
 
 import docker  # noqa: E402
 
-from container_tests.load import burst, working_set  # noqa: E402
+from container_tests.load import working_set  # noqa: E402
 from container_tests.service.upstream import running_stand_in, upstream_env  # noqa: E402
 from container_tests.settings import load_service  # noqa: E402
 from image_checks.containers import private_network, running_service  # noqa: E402
@@ -182,11 +183,108 @@ def wrk_burst(url: str, seconds: float, concurrency: int) -> dict[str, float]:
 
 
 def one_burst(url: str, params: dict[str, str], seconds: float, concurrency: int) -> dict:
-    """Wrk when it is installed (a Python client saturates long before the server does)."""
-    if shutil.which("wrk"):
-        query = "&".join(f"{key}={value}" for key, value in params.items())
-        return wrk_burst(f"{url}?{query}" if query else url, seconds, concurrency)
-    return asyncio.run(burst(url, params, seconds, concurrency)).summary()
+    """One wrk run on ``url`` with ``params`` as its query."""
+    query = "&".join(f"{key}={value}" for key, value in params.items())
+    return wrk_burst(f"{url}?{query}" if query else url, seconds, concurrency)
+
+
+def load_generator() -> str:
+    """wrk, installed by ``benchmarks/load-generator.sh`` when missing; its version.
+
+    A Python client saturates on 2 cores before the service does, so its figures would measure
+    the client: without wrk, throughput is not measured at all.
+    """
+    found = subprocess.run(
+        [ROOT / "benchmarks" / "load-generator.sh"], capture_output=True, text=True, check=False
+    )
+    if found.returncode != 0 or not shutil.which("wrk"):
+        raise SystemExit(
+            f"no load generator: {found.stderr.strip()}\n(throughput from a Python client "
+            "would measure the client, not the service: refused)"
+        )
+    return found.stdout.strip()
+
+
+FLOOR_TAG = "modern-ml-microservices-floor:bench"
+IMPORT_MODULE = "app.main"
+
+
+def floor_image(docker_cli: str, work: Path) -> str:
+    """An image of one static binary, ``FROM scratch``: the floor under every start-up.
+
+    Debian's busybox-static, as deployment/foreign_images.py pins it. Running ``/busybox true``
+    in it costs what any container costs this engine.
+    """
+    from foreign_images import BUSYBOX  # deployment/, on sys.path
+
+    folder = work / "floor"
+    folder.mkdir()
+    run(["apt-get", "download", "-q", BUSYBOX], cwd=folder)
+    (deb,) = folder.glob("busybox-static_*.deb")
+    run(["dpkg-deb", "-x", deb, folder / "root"])
+    with tarfile.open(folder / "floor.tar", "w") as archive:
+        archive.add(folder / "root" / "bin" / "busybox", arcname="busybox")
+    run([docker_cli, "import", folder / "floor.tar", FLOOR_TAG])
+    return FLOOR_TAG
+
+
+def container_runs(docker_cli: str, image: str, command: list[str], runs: int) -> list[float]:
+    """Wall seconds of ``docker run --rm`` of ``command`` in ``image``, ``runs`` times."""
+    return [
+        run([docker_cli, "run", "--rm", "--network", "none", "--entrypoint", command[0], image,
+             *command[1:]])
+        for _ in range(runs)
+    ]  # fmt: skip
+
+
+def parse_importtime(report: str, module: str) -> tuple[float, dict[str, float]]:
+    """The cumulative ms of ``module`` in a ``-X importtime`` report, and of what it imported.
+
+    The second value maps each module ``module`` imported directly to its cumulative ms.
+
+    Raises:
+        ValueError: the report does not list ``module``.
+    """
+    rows = [line.split("|") for line in report.splitlines() if line.startswith("import time:")]
+    tree = [(len(r[2]) - len(r[2].lstrip()), r[2].strip(), r[1].strip()) for r in rows]
+    tree = [(level, name, int(us)) for level, name, us in tree if us.isdigit()]
+    at = next((i for i, (_, name, _) in enumerate(tree) if name == module), None)
+    if at is None:
+        raise ValueError(f"the report does not list {module}")
+    # A module is listed after what it imported, each level indented 2 more.
+    depth, direct = tree[at][0], {}
+    for level, name, us in reversed(tree[:at]):
+        if level <= depth:
+            break
+        if level == depth + 2:
+            direct[name] = round(us / 1000, 1)
+    return round(tree[at][2] / 1000, 1), direct
+
+
+def import_ms(docker_cli: str, image: str, runs: int) -> tuple[float, dict[str, float]]:
+    """Median ms Python spends importing ``app.main`` in ``image`` (``-X importtime``).
+
+    With it, from the median run, the cumulative ms of each module it imports directly that
+    costs 5 ms or more.
+    """
+    samples = []
+    for _ in range(runs):
+        done = subprocess.run(
+            [docker_cli, "run", "--rm", "--network", "none", "--entrypoint", "python", image,
+             "-X", "importtime", "-c", f"import {IMPORT_MODULE}"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        try:
+            if done.returncode != 0:
+                raise ValueError(f"exit {done.returncode}")
+            samples.append(parse_importtime(done.stderr, IMPORT_MODULE))
+        except ValueError as exc:
+            raise SystemExit(
+                f"import {IMPORT_MODULE} failed in {image} ({exc}): {done.stderr[-800:]}"
+            ) from None
+    samples.sort(key=lambda sample: sample[0])
+    total, direct = samples[len(samples) // 2]
+    return total, {name: ms for name, ms in direct.items() if ms >= 5}
 
 
 def throughput(image: str, seconds: float, concurrency: int, repeats: int) -> dict[str, dict]:
@@ -232,6 +330,7 @@ def measure(args: argparse.Namespace) -> dict:
     """Runs every benchmark once and returns the figures."""
     docker_cli = output([ROOT / "deployment" / "docker-client.sh"]).strip()
     client = docker.from_env()
+    generator = load_generator()
     results: dict = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{os.cpu_count()} cores, {_memory_gib()} GiB, {platform.machine()}",
@@ -239,6 +338,11 @@ def measure(args: argparse.Namespace) -> dict:
         "engine": engine_row(engine_facts(client)),
     }
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        log("the container floor: a static binary FROM scratch (Debian's busybox-static)")
+        floor = floor_image(docker_cli, Path(tmp))
+        floor_s = statistics.median(
+            container_runs(docker_cli, floor, ["/busybox", "true"], args.starts)
+        )
         builds = Builds(docker_cli, Path(tmp))
         rows: dict[str, dict] = {"ours": {}, "baseline": {}}
         for name, build, tree in (
@@ -260,6 +364,15 @@ def measure(args: argparse.Namespace) -> dict:
             rows[name]["startup_s"] = round(median, 3)
             rows[name]["startup_samples"] = [round(s, 3) for s in samples]
             rows[name]["idle_memory_mib"] = round(memory, 1)
+            log(f"{name}: Python's own start and import {IMPORT_MODULE} ({args.starts} runs)")
+            rows[name]["container_floor_s"] = round(floor_s, 3)
+            rows[name]["python_start_s"] = round(
+                statistics.median(container_runs(docker_cli, tag, ["python", "-c", "pass"],
+                                                 args.starts)), 3
+            )  # fmt: skip
+            rows[name]["import_app_ms"], rows[name]["import_app_modules_ms"] = import_ms(
+                docker_cli, tag, args.starts
+            )
             log(f"{name}: throughput ({args.repeats} x {args.seconds} s per endpoint)")
             for endpoint, figures in throughput(
                 tag, args.seconds, args.concurrency, args.repeats
@@ -276,11 +389,11 @@ def measure(args: argparse.Namespace) -> dict:
                 gate["cold_s"],
                 gate["warm_s"],
             )
-        for tag in (OURS_TAG, BASELINE_TAG):
+        for tag in (OURS_TAG, BASELINE_TAG, FLOOR_TAG):
             client.images.remove(tag, force=True)
     results.update(rows)
     results["concurrency"] = args.concurrency
-    results["load_generator"] = "wrk, 2 threads" if shutil.which("wrk") else "Python httpx client"
+    results["load_generator"] = f"{generator}, 2 threads"
     return results
 
 
@@ -303,7 +416,10 @@ FIGURES = [
     ("layers", "layers", "", True, None),
     ("cold_build_s", "cold build", "s", True, None),
     ("warm_build_s", "warm rebuild (one app edit)", "s", True, 0.5),
-    ("startup_s", "start-up to first 200 (median)", "s", True, 1.0),
+    ("startup_s", "start-up to first 200 (median)", "s", True, 0.5),
+    ("container_floor_s", "container floor: docker run --rm, a static binary", "s", True, None),
+    ("python_start_s", "docker run --rm python -c pass", "s", True, None),
+    ("import_app_ms", "import app.main (python -X importtime)", "ms", True, None),
     ("idle_memory_mib", "idle memory", "MiB", True, None),
     ("health_rps", "/health throughput", "req/s", False, 1.0),
     ("health_p50_ms", "/health p50", "ms", True, None),

@@ -28,6 +28,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
@@ -287,6 +288,106 @@ def import_ms(docker_cli: str, image: str, runs: int) -> tuple[float, dict[str, 
     return total, {name: ms for name, ms in direct.items() if ms >= 5}
 
 
+STRUCTURE_TEST = ROOT / "benchmarks" / "anchors" / "structure-test.yaml"
+# Sections of the table that need the build context or the deployment files: the anchors
+# verify an image alone, so the verification row runs the plugin on the image alone too.
+NOT_IMAGE_ALONE = ("build", "deployment")
+
+
+def timed(command: list[str | Path], **kwargs: object) -> tuple[float, str]:
+    """Wall seconds and standard output of ``command``, whatever its exit code."""
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
+    return time.perf_counter() - started, done.stdout + done.stderr
+
+
+def verify_with_plugin(tag: str, work: Path) -> dict:
+    """The plugin's generic checks on ``tag`` alone, in one process, as a team runs them.
+
+    In a folder holding only the table (this repository's, less the sections that need the
+    build context or deployment files), ``pytest --pyargs image_checks --image TAG``, with no
+    other pytest plugin loaded (``PYTEST_DISABLE_PLUGIN_AUTOLOAD``, the plugin by ``-p``): as
+    in a virtual environment holding the plugin alone, not this repository's, whose other
+    plugins (hypothesis, schemathesis, pytest-httpx) take a second to import.
+    """
+    import tomlkit
+
+    folder = work / "verify-plugin"
+    folder.mkdir()
+    table = tomlkit.parse((ROOT / "pyproject.toml").read_text())["tool"]["image-checks"]
+    for section in NOT_IMAGE_ALONE:
+        table.pop(section, None)
+    (folder / "image-checks.toml").write_text(tomlkit.dumps({"tool": {"image-checks": table}}))
+    report = folder / "junit.xml"
+    seconds, said = timed(
+        ["uv", "run", "--frozen", "--project", ROOT, "pytest", "-p", "image_checks.plugin",
+         "--pyargs", "image_checks", "-q", "-p", "no:cacheprovider", "--rootdir", folder,
+         f"--image={tag}", "--image-table=image-checks.toml",
+         f"--image-reports={folder / 'reports'}", f"--junitxml={report}"],
+        cwd=folder, env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+    )  # fmt: skip
+    if not report.exists():
+        raise SystemExit(f"the plugin wrote no report on {tag}:\n{said[-2000:]}")
+    ran = [
+        (case.get("name", ""), float(case.get("time", 0)), case.find("failure") is not None)
+        for case in ET.parse(report).getroot().iter("testcase")  # noqa: S314 - pytest's own
+        if case.find("skipped") is None
+    ]
+    slowest = sorted(ran, key=lambda case: -case[1])[:8]
+    return {
+        "seconds": round(seconds, 2),
+        "properties": len(ran),
+        "failed": sum(failed for _, _, failed in ran),
+        "slowest_s": {name: round(t, 2) for name, t, _ in slowest},
+    }
+
+
+def verify_with_anchors(tag: str) -> dict[str, dict]:
+    """The anchor tools on ``tag``, each as a process: what each checks and how long it takes.
+
+    container-structure-test (``benchmarks/anchors/structure-test.yaml``: files, metadata, one
+    command), ``dive --ci`` (its enabled rules) and hadolint (the Dockerfile, one property).
+    """
+    rows: dict[str, dict] = {}
+    seconds, said = timed(
+        ["container-structure-test", "test", "--image", tag, "--config", STRUCTURE_TEST,
+         "--output", "json"]
+    )  # fmt: skip
+    verdict = json.loads(next(line for line in said.splitlines() if line.startswith("{")))
+    rows["container-structure-test"] = {
+        "seconds": round(seconds, 2), "properties": verdict["Total"],
+        "failed": verdict["Fail"],
+    }  # fmt: skip
+    seconds, said = timed(["dive", "--ci", "--source", "docker", tag])
+    results = [
+        line.split()[0] for line in said.splitlines() if line.strip()[:5] in ("PASS:", "FAIL:")
+    ]
+    rows["dive --ci"] = {
+        "seconds": round(seconds, 2), "properties": len(results),
+        "failed": results.count("FAIL:"),
+    }  # fmt: skip
+    seconds, said = timed(["hadolint", "--config", ROOT / ".hadolint.yaml", ROOT / "Dockerfile"])
+    rows["hadolint"] = {"seconds": round(seconds, 2), "properties": 1, "failed": int(bool(said))}
+    return rows
+
+
+def verification(tag: str, work: Path) -> dict:
+    """The plugin against the anchors on the same image: seconds per property checked.
+
+    The plugin in one process (its generic checks share one export and one container, and run
+    whole on one worker under xdist too); the anchors one after the other.
+    """
+    anchors = verify_with_anchors(tag)
+    spent = sum(row["seconds"] for row in anchors.values())
+    checked = sum(row["properties"] for row in anchors.values())
+    per_anchors = spent / max(checked, 1)
+    plugin = verify_with_plugin(tag, work)
+    plugin["s_per_property"] = round(plugin["seconds"] / max(plugin["properties"], 1), 3)
+    plugin["vs_anchors"] = round(plugin["s_per_property"] / per_anchors, 2)
+    found = {"pytest-image-checks": plugin, **anchors}
+    return {**found, "anchors_s_per_property": round(per_anchors, 3)}
+
+
 def throughput(image: str, seconds: float, concurrency: int, repeats: int) -> dict[str, dict]:
     """Median req/s and latency on /health and /api/search (stand-in upstream), loopback only."""
     service = load_service()
@@ -382,6 +483,8 @@ def measure(args: argparse.Namespace) -> dict:
                 rows[name][f"{endpoint}_p99_ms"] = figures["p99_ms"]
                 rows[name][f"{endpoint}_errors"] = figures["errors"]
                 rows[name][f"{endpoint}_rps_samples"] = figures["samples_rps"]
+        log("ours: verification, the plugin on the image alone against the anchor tools")
+        results["verification"] = verification(OURS_TAG, Path(tmp))
         if args.gate:
             log("ours: the gate, cold and warm")
             gate = gate_times(Path(tmp), docker_cli, builds.prune)
@@ -575,6 +678,27 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def verification_table(results: dict) -> str:
+    """A Markdown table: each verifier of the same image, its properties and time per property."""
+    found = results.get("verification")
+    if not found:
+        return ""
+    per_anchors = found["anchors_s_per_property"]
+    lines = [
+        "| Verifier (same image, each a process) | Properties checked | Wall | Per property |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for name, row in found.items():
+        if isinstance(row, dict):
+            per = row["seconds"] / max(row["properties"], 1)
+            versus = f" ({per / per_anchors:.2f}x the anchors)" if "vs_anchors" in row else ""
+            lines.append(
+                f"| {name} | {row['properties']} | {row['seconds']} s | {per:.3f} s{versus} |"
+            )
+    lines.append(f"| the anchors together | | | {per_anchors:.3f} s |")
+    return "\n".join(lines)
+
+
 def chart(results: dict) -> None:
     """Bar chart of ours/baseline per figure, with 1.0 and the targets marked."""
     import matplotlib
@@ -611,7 +735,12 @@ def write_report(results: dict) -> None:
         f"(commit {results['commit']}, "
         f"{results['concurrency']} concurrent loopback connections from "
         f"{results['load_generator']}):\n\n{table(results)}\n\n"
-        "![ours/baseline ratios](results.png)\n",
+        "![ours/baseline ratios](results.png)\n\n"
+        "## Verification speed: the plugin against the anchor tools\n\n"
+        "The plugin's generic checks on the release image alone (the table less its build and "
+        "deployment sections), against container-structure-test, `dive --ci` and hadolint on "
+        "the same image, in the same run (docs/benchmarks.md):\n\n"
+        f"{verification_table(results)}\n",
         encoding="utf-8",
     )
 
@@ -662,6 +791,7 @@ def main() -> int:
         return 0
     results = measure(args)
     print(table(results))
+    print(f"\n{verification_table(results)}")
     if args.quick:  # a smoke run's figures are too noisy to replace the recorded ones
         print(
             "\n--quick: nothing written; results.json, the chart and RESULTS.md keep the last run"

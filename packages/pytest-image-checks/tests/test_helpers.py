@@ -1,11 +1,14 @@
 """The pure helpers the checks rest on: sentinel names for the context's globs, and the
 listening ports of a /proc/net/tcp table."""
 
+from types import SimpleNamespace
+from typing import Any
+
 import pytest
 
 from image_checks.checks.test_build_context import sentinel_name
 from image_checks.checks.test_http import listening_ports
-from image_checks.plugin import CHECKS_NODE
+from image_checks.plugin import CHECKS_DIR, CHECKS_NODE, checks_relative
 from image_checks.workers import scope_of
 
 TCP = """\
@@ -39,3 +42,20 @@ def test_only_listening_sockets_count() -> None:
 )
 def test_the_checks_and_each_scope_run_whole_on_one_worker(nodeid: str, scope: str) -> None:
     assert scope_of(nodeid, CHECKS_NODE, ["container_tests/"]) == scope
+
+
+def test_the_checks_outside_the_rootdir_run_whole_on_one_worker() -> None:
+    # pytest --pyargs image_checks from a team's own folder: node ids relative to the package
+    assert scope_of("checks/test_layers.py::test_a", CHECKS_NODE, [], ("checks/",)) == CHECKS_NODE
+    assert scope_of("checks/test_layers.py::test_a", CHECKS_NODE, []) == "checks/test_layers.py"
+
+
+def test_the_checks_folder_is_named_relative_to_the_argument_holding_it() -> None:
+    def config(*args: str, pyargs: bool) -> Any:
+        return SimpleNamespace(args=list(args), option=SimpleNamespace(pyargs=pyargs))
+
+    assert checks_relative(config("image_checks", pyargs=True)) == ("checks/",)
+    assert checks_relative(config(str(CHECKS_DIR.parent.parent), pyargs=False)) == (
+        "image_checks/checks/",
+    )
+    assert checks_relative(config("unit_tests", "image_checks.release", pyargs=True)) == ()

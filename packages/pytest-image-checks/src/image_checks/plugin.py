@@ -14,11 +14,13 @@ one line saying so (``IMAGE_CHECKS_ALLOW_NO_ENGINE=1`` skips them instead, excep
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import docker
 import pytest
@@ -54,6 +56,7 @@ NOT_ON_ENGINE = pytest.StashKey[dict[str, str]]()
 ENGINE_NAME = pytest.StashKey[str]()
 RECORD = pytest.StashKey[Facts]()  # what the reporting process merges from every test's report
 LOCAL_FACTS = pytest.StashKey[Facts]()  # what this process's checks record
+READS = pytest.StashKey["ImageReads"]()  # the image's export and layers, read in the background
 COMPLETE = pytest.StashKey[completeness.Completeness]()  # with --require-complete
 INCOMPLETE = pytest.StashKey[list[str]]()  # why a session that had to be complete is not
 
@@ -291,7 +294,26 @@ def _set_aside_what_this_engine_lacks(
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """Hands the generic checks, and each ``image_checks_scopes`` prefix, to one worker whole."""
-    return workers.scheduler(config, log, CHECKS_NODE)
+    return workers.scheduler(config, log, CHECKS_NODE, checks_relative(config))
+
+
+def checks_relative(config: pytest.Config) -> tuple[str, ...]:
+    """How node ids name the generic checks' folder relative to each argument holding it.
+
+    pytest names a file outside the rootdir relative to the argument that collected it:
+    ``pytest --pyargs image_checks`` run from a team's own folder gives ``checks/test_x.py``.
+    """
+    found = []
+    for arg in config.args:
+        name = arg.split("::", 1)[0]
+        folder: Path | None = Path(name).resolve()
+        if config.option.pyargs and not Path(name).exists():
+            spec = importlib.util.find_spec(name) if name.replace(".", "").isidentifier() else None
+            origin = spec.origin if spec else None
+            folder = Path(origin).parent if origin else None
+        if folder and folder != CHECKS_DIR and CHECKS_DIR.is_relative_to(folder):
+            found.append(f"{CHECKS_DIR.relative_to(folder).as_posix()}/")
+    return tuple(found)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -469,17 +491,54 @@ def _build_or_fail(table: Table, tag: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def image(docker_client: docker.DockerClient, image_table: Table) -> Iterator[str]:
+def image(
+    docker_client: docker.DockerClient, image_table: Table, request: pytest.FixtureRequest
+) -> Iterator[str]:
     """The image under test: ``--image``, or a build of the build context, removed at the end.
 
-    Under xdist, one build serves every worker.
+    Under xdist, one build serves every worker. Once it is known, the reads of the whole image
+    that the session's checks need start in the background (``ImageReads``).
     """
+    wanted = {
+        name for item in request.session.items for name in ImageReads.READS
+        if name in getattr(item, "fixturenames", ())
+    }  # fmt: skip
+    config = request.config
+
+    def start(tag: str) -> str:
+        config.stash[READS] = ImageReads(tag, wanted)
+        return tag
+
+    def stop() -> None:  # before the image and the session's containers are removed
+        if READS in config.stash:
+            config.stash[READS].close()
+            del config.stash[READS]
+
+    try:
+        yield from _image(docker_client, image_table, start, stop)
+    finally:
+        stop()
+
+
+def _reads(config: pytest.Config, image: str) -> ImageReads:
+    """The session's reads of ``image`` (started with it)."""
+    if READS not in config.stash:
+        config.stash[READS] = ImageReads(image, set())
+    return config.stash[READS]
+
+
+def _image(
+    docker_client: docker.DockerClient,
+    image_table: Table,
+    start: Callable[[str], str],
+    stop: Callable[[], None],
+) -> Iterator[str]:
     if tag := image_table.environment.image:
         try:
             docker_client.images.get(tag)
         except ImageNotFound:
             pytest.fail(f"the image {tag} is not in the local engine (--image)", pytrace=False)
-        yield tag
+        yield start(tag)
         return
     if not image_table.configured("build"):
         pytest.fail(
@@ -499,11 +558,13 @@ def image(docker_client: docker.DockerClient, image_table: Table) -> Iterator[st
                     failed_file.write_text(engine.failure(result))
                     pytest.fail(engine.failure(result), pytrace=False)
                 tag_file.write_text(tag)
-        yield tag_file.read_text()
+        yield start(tag_file.read_text())
+        stop()
         _remove_leftovers(docker_client)  # the controller removes the image after every worker
         return
     _build_or_fail(image_table, tag)
-    yield tag
+    yield start(tag)
+    stop()
     _remove_leftovers(docker_client)  # a leftover container would keep the image alive
     docker_client.images.remove(tag, force=True)
 
@@ -610,16 +671,70 @@ def base_image(
     )
 
 
+def _export(image: str) -> ImageFilesystem:
+    client = docker.from_env()
+    try:
+        return ImageFilesystem.export(client, image, labels=create_labels(image, None))
+    finally:
+        client.close()
+
+
+def _layers(image: str) -> LayerReport:
+    client = docker.from_env()
+    try:
+        return analyze_layers(client, image)
+    finally:
+        client.close()
+
+
+class ImageReads:
+    """The image's whole filesystem and its layers, read in the background.
+
+    Each reads the whole image through the engine and parses it (``docker export`` of a
+    container, ``docker save``): started in two threads as soon as the image is known, for the
+    session's checks that need them, they overlap with the checks that wait on containers.
+    """
+
+    READS: ClassVar[tuple[str, ...]] = ("image_files", "layer_report")  # the fixtures
+
+    def __init__(self, image: str, wanted: set[str]) -> None:
+        """Starts the reads ``wanted`` (fixture names) of ``image``."""
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="image-checks-read")
+        self._files: Future[ImageFilesystem] | None = None
+        self._layers: Future[LayerReport] | None = None
+        self._image = image
+        if "image_files" in wanted:
+            self._files = self._pool.submit(_export, image)
+        if "layer_report" in wanted:
+            self._layers = self._pool.submit(_layers, image)
+
+    def files(self) -> ImageFilesystem:
+        """The export (read now if it was not started); its error, raised here."""
+        if self._files is None:
+            self._files = self._pool.submit(_export, self._image)
+        return self._files.result()
+
+    def layers(self) -> LayerReport:
+        """The layers (read now if they were not started); their error, raised here."""
+        if self._layers is None:
+            self._layers = self._pool.submit(_layers, self._image)
+        return self._layers.result()
+
+    def close(self) -> None:
+        """Waits for the reads still running (each removes what it created)."""
+        self._pool.shutdown(wait=True)
+
+
 @pytest.fixture(scope="session")
-def image_files(docker_client: docker.DockerClient, image: str) -> ImageFilesystem:
+def image_files(image: str, pytestconfig: pytest.Config) -> ImageFilesystem:
     """Every path of the image's filesystem, with contents (from ``docker export``)."""
-    return ImageFilesystem.export(docker_client, image, labels=create_labels(image, None))
+    return _reads(pytestconfig, image).files()
 
 
 @pytest.fixture(scope="session")
-def layer_report(docker_client: docker.DockerClient, image: str, facts: Facts) -> LayerReport:
+def layer_report(image: str, facts: Facts, pytestconfig: pytest.Config) -> LayerReport:
     """Every layer of the image with its files, and the bytes wasted across layers."""
-    report = analyze_layers(docker_client, image)
+    report = _reads(pytestconfig, image).layers()
     facts.detail(
         "layers",
         [

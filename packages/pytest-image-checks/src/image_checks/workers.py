@@ -29,19 +29,21 @@ OUTPUT_KEY = "image_checks"
 SCOPES_INI = "image_checks_scopes"
 
 
-def scope_of(nodeid: str, checks: str, prefixes: list[str]) -> str:
+def scope_of(nodeid: str, checks: str, prefixes: list[str], relative: tuple[str, ...] = ()) -> str:
     """The unit of work of ``nodeid``: the generic checks, a prefix, or its module.
 
-    The generic checks are the node ids holding ``checks``, wherever the package is installed;
-    else the longest matching prefix of ``prefixes``; else the test's module.
+    The generic checks are the node ids holding ``checks`` wherever the package is installed,
+    or starting with one of ``relative`` (their folder as pytest names it when it lies outside
+    the rootdir: relative to the argument that collected it, ``checks/`` for ``--pyargs
+    image_checks``); else the longest matching prefix of ``prefixes``; else the test's module.
     """
     path = nodeid.split("::", 1)[0]
-    if checks in path:
+    if checks in path or any(path.startswith(prefix) for prefix in relative):
         return checks
     return next((p for p in sorted(prefixes, key=len, reverse=True) if nodeid.startswith(p)), path)
 
 
-def scheduler(config: pytest.Config, log: object, checks: str) -> object:
+def scheduler(config: pytest.Config, log: object, checks: str, relative: tuple[str, ...]) -> object:
     """An xdist scheduler that runs each unit of work (``scope_of``) whole on one worker."""
     from xdist.scheduler import LoadScopeScheduling  # xdist is there: it calls this hook
 
@@ -49,7 +51,7 @@ def scheduler(config: pytest.Config, log: object, checks: str) -> object:
 
     class ScopeScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return scope_of(nodeid, checks, prefixes)
+            return scope_of(nodeid, checks, prefixes, relative)
 
     return ScopeScheduling(config, log)
 

@@ -17,6 +17,7 @@ from image_checks.registry import (
     load_index,
     load_release,
 )
+from image_checks.release import or_fail
 from image_checks.table import Table
 
 
@@ -24,32 +25,22 @@ from image_checks.table import Table
 def release(image_table: Table) -> Release:
     """The release record (``--release FILE``), validated."""
     path = image_table.environment.release
-    if path is None:
-        pytest.fail(
-            "no release record: the release checks verify one named by --release FILE "
-            "(IMAGE_CHECKS_RELEASE)",
-            pytrace=False,
-        )
-    try:
-        return load_release(path)
-    except ReleaseError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    what = "no release record: the release checks verify one named by --release FILE"
+    return or_fail(load_release, _named(path, f"{what} (IMAGE_CHECKS_RELEASE)"))
 
 
 @pytest.fixture(scope="session")
 def release_index(image_table: Table) -> ReleaseIndex:
     """The record of the multi-platform index (``--release-index FILE``), validated."""
     path = image_table.environment.release_index
+    what = "no index record: the index checks verify one named by --release-index FILE"
+    return or_fail(load_index, _named(path, f"{what} (IMAGE_CHECKS_RELEASE_INDEX)"))
+
+
+def _named(path: Path | None, missing: str) -> Path:
     if path is None:
-        pytest.fail(
-            "no index record: the index checks verify one named by --release-index FILE "
-            "(IMAGE_CHECKS_RELEASE_INDEX)",
-            pytrace=False,
-        )
-    try:
-        return load_index(path)
-    except ReleaseError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        pytest.fail(missing, pytrace=False)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,6 @@ every image in it."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from image_checks.registry import (
@@ -23,13 +21,7 @@ from image_checks.registry import (
     platform_name,
     verify_signature,
 )
-
-
-def _or_fail(call: Any, *args: Any) -> Any:
-    try:
-        return call(*args)
-    except ReleaseError as exc:
-        pytest.fail(str(exc), pytrace=False)
+from image_checks.release import or_fail
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +41,7 @@ def platform_releases(release_index: ReleaseIndex) -> dict[str, PlatformRelease]
 @pytest.fixture(scope="session")
 def index_manifest(release_index: ReleaseIndex) -> Manifest:
     """The index as the registry serves it by its digest."""
-    found = _or_fail(manifest, release_index, release_index.digest)
+    found = or_fail(manifest, release_index, release_index.digest)
     if found.media_type not in INDEX_TYPES:
         pytest.fail(
             f"{release_index.pinned} is a {found.media_type}, not an image index",
@@ -59,7 +51,7 @@ def index_manifest(release_index: ReleaseIndex) -> Manifest:
 
 
 def test_index_tag_names_the_signed_index(release_index: ReleaseIndex, verdict) -> None:
-    found = _or_fail(manifest, release_index, release_index.tag)
+    found = or_fail(manifest, release_index, release_index.tag)
     ok = found.digest == release_index.digest
     assert verdict(ok, f"{release_index.reference} -> {found.digest}"), (
         f"{release_index.reference} names {found.digest} ({found.media_type}), not the index "
@@ -92,7 +84,7 @@ def test_index_entries_are_the_images_verified_on_their_platforms(
         if released is None:
             problems.append(f"{entry['digest']} is no platform's release ({sorted(by_digest)})")
             continue
-        ids = _or_fail(image_ids, release_index, _or_fail(manifest, release_index, entry["digest"]))
+        ids = or_fail(image_ids, release_index, or_fail(manifest, release_index, entry["digest"]))
         if released.tested not in ids:
             problems.append(
                 f"{entry['digest']} ({released.platform}) is {sorted(ids)}, the image verified "
@@ -118,8 +110,8 @@ def test_index_platforms_are_the_images_own(
     problems = []
     for entry in images_listed(index_manifest):
         said = platform_name(entry.get("platform", {}))
-        image = _or_fail(manifest, release_index, entry["digest"])
-        own = platform_name(_or_fail(config, release_index, image))
+        image = or_fail(manifest, release_index, entry["digest"])
+        own = platform_name(or_fail(config, release_index, image))
         if said != own:
             problems.append(f"{entry['digest']} is listed as {said}, its image is {own}")
         if entry["digest"] in released and released[entry["digest"]] != said:

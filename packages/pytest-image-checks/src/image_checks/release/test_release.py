@@ -11,29 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import docker
-import pytest
 
 from image_checks.plugin import BASE_LABEL, DIGEST_LABEL, known_digests
 from image_checks.registry import (
     COSIGN_TYPES,
     Release,
-    ReleaseError,
     image_ids,
     manifest,
     verified_statements,
     verify_signature,
 )
+from image_checks.release import or_fail
 from image_checks.table import Table
 
 REVISION_LABEL = "org.opencontainers.image.revision"
 PRIVATE_KEY_MARK = b"PRIVATE KEY-----"
-
-
-def _or_fail(call: Any, *args: Any) -> Any:
-    try:
-        return call(*args)
-    except ReleaseError as exc:
-        pytest.fail(str(exc), pytrace=False)
 
 
 def _subjects(statement: dict[str, Any]) -> set[str]:
@@ -41,7 +33,7 @@ def _subjects(statement: dict[str, Any]) -> set[str]:
 
 
 def test_release_tag_names_the_signed_digest(release: Release, verdict) -> None:
-    found = _or_fail(manifest, release, release.tag)
+    found = or_fail(manifest, release, release.tag)
     ok = found.digest == release.digest
     assert verdict(ok, f"{release.reference} -> {found.digest}"), (
         f"{release.reference} names {found.digest}, not the digest that was tested and signed "
@@ -52,8 +44,8 @@ def test_release_tag_names_the_signed_digest(release: Release, verdict) -> None:
 def test_released_digest_is_the_image_the_checks_tested(
     release: Release, image_attrs: dict, checked_sbom: dict[str, Any], verdict
 ) -> None:
-    found = _or_fail(manifest, release, release.digest)
-    ids = _or_fail(image_ids, release, found)
+    found = or_fail(manifest, release, release.digest)
+    ids = or_fail(image_ids, release, found)
     tested = image_attrs["Id"]
     ok = tested in ids and checked_sbom.get("image_id") == tested
     assert verdict(ok, f"{release.digest} holds image {tested[:19]}"), (
@@ -67,7 +59,7 @@ def test_release_signature_verifies_with_the_release_key(
     release: Release, cosign: str, verdict
 ) -> None:
     key = release.path(release.public_key)
-    signatures = _or_fail(verify_signature, cosign, release, key)
+    signatures = or_fail(verify_signature, cosign, release, key)
     signed = {s["critical"]["image"]["docker-manifest-digest"] for s in signatures}
     ok = signed == {release.digest}
     assert verdict(ok, f"{len(signatures)} signatures verified with {key.name}"), (
@@ -79,7 +71,7 @@ def test_sbom_attestation_is_the_sbom_checked_against_the_image(
     release: Release, cosign: str, checked_sbom: dict[str, Any], verdict
 ) -> None:
     key = release.path(release.public_key)
-    statements = _or_fail(verified_statements, cosign, release, key, "cyclonedx")
+    statements = or_fail(verified_statements, cosign, release, key, "cyclonedx")
     path = release.path(release.sbom)
     text = path.read_bytes()
     checked = json.loads(text)
@@ -163,7 +155,7 @@ def test_provenance_names_this_checkout_and_its_bases(
     verdict,
 ) -> None:
     key = release.path(release.public_key)
-    statements = _or_fail(verified_statements, cosign, release, key, "slsaprovenance1")
+    statements = or_fail(verified_statements, cosign, release, key, "slsaprovenance1")
     labels = image_attrs["Config"].get("Labels") or {}
     commit, where = _commit(image_table, labels)
     assert commit, f"the image has no {REVISION_LABEL} label and no checkout names a commit"

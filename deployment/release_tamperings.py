@@ -119,10 +119,15 @@ class Scratch:
         run(["cosign", *args, *OFFLINE, self.release.pinned], env=self.env)
 
     def forget(self) -> None:
-        """Removes the scratch tag and digest the release gave the image in the engine."""
+        """Removes the scratch tags and digest the release gave the image in the engine.
+
+        The tag the record names (``0.1.0-amd64``) and the version's (``0.1.0``), which
+        release.sh also pushes for this machine's own platform.
+        """
         docker = run(["deployment/docker-client.sh"]).strip()
+        version = self.release.reference.rsplit("-", 1)[0]
         subprocess.run(
-            [docker, "rmi", self.release.reference, self.release.pinned],
+            [docker, "rmi", self.release.reference, version, self.release.pinned],
             cwd=ROOT, capture_output=True, check=False,
         )  # fmt: skip
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from benchmarks.run import parse_importtime
+from benchmarks.run import build_steps, dive_rules, parse_importtime
 
 REPORT = """\
 import time: self [us] | cumulative | imported package
@@ -26,3 +26,38 @@ def test_importtime_gives_the_modules_cumulative_and_its_direct_imports() -> Non
 def test_importtime_without_the_module_is_an_error() -> None:
     with pytest.raises(ValueError, match=r"does not list app\.main"):
         parse_importtime(REPORT.replace("app.main", "app.other"), "app.main")
+
+
+BUILD = """\
+#1 [internal] load build definition from Dockerfile
+#1 DONE 0.0s
+#9 [builder 5/7] RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev
+#9 0.512 Resolved 23 packages
+#10 [stdlib-bytecode 2/2] RUN ["/usr/bin/python3.13", "-B", "-c", "import sys"]
+#10 DONE 1.4s
+#9 DONE 3.2s
+#11 [runtime 2/3] COPY --from=builder /stage/venv /
+#11 CACHED
+#12 exporting to image
+#12 DONE 0.6s
+"""
+
+
+def test_build_steps_name_each_step_by_its_first_line_slowest_first() -> None:
+    steps = build_steps(BUILD)
+    assert list(steps) == [
+        "[builder 5/7] RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --n",  # 80
+        '[stdlib-bytecode 2/2] RUN ["/usr/bin/python3.13", "-B", "-c", "import sys"]',
+        "exporting to image",
+    ]
+    assert steps["exporting to image"] == 0.6
+
+
+def test_dive_counts_the_rules_it_did_not_skip_and_those_that_failed() -> None:
+    said = (
+        "\x1b[31mFAIL\x1b[0m: lowestEfficiency\n"
+        "Result:FAIL [Total:3] [Passed:1] [Failed:1] [Warn:0] [Skipped:1]"
+    )
+    assert dive_rules(said) == (2, 1)
+    with pytest.raises(ValueError, match="no result line"):
+        dive_rules("permission denied")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from benchmarks.run import build_steps, dive_rules, parse_importtime
+from benchmarks.run import build_steps, dive_rules, import_budget_ms, parse_importtime
 
 REPORT = """\
 import time: self [us] | cumulative | imported package
@@ -61,3 +61,13 @@ def test_dive_counts_the_rules_it_did_not_skip_and_those_that_failed() -> None:
     assert dive_rules(said) == (2, 1)
     with pytest.raises(ValueError, match="no result line"):
         dive_rules("permission denied")
+
+
+def test_the_import_budget_is_what_the_start_up_target_leaves() -> None:
+    results = {
+        "ours": {"startup_s": 0.517, "import_app_ms": 265.0},
+        "baseline": {"startup_s": 0.879},
+    }
+    # 0.5 x 0.879 s = 0.4395 s, less the 0.252 s ours spends outside the import
+    assert import_budget_ms(results) == 187.5
+    assert import_budget_ms({"ours": {}, "baseline": {}}) is None

@@ -38,7 +38,6 @@ from pathlib import Path
 
 from image_checks.registry import (
     PlatformRelease,
-    Published,
     ReleaseError,
     config,
     load_platform_release,
@@ -140,8 +139,7 @@ def make_index(docker: str, releases: list[PlatformRelease], tag: str) -> str:
     sources = [p.release.pinned for p in releases]
     log(f"pushing the index of {len(sources)} platforms as {reference}")
     run([docker, "buildx", "imagetools", "create", "--tag", reference, *sources])
-    index = Published(reference=reference, digest="sha256:0", public_key=Path())
-    return manifest(index, tag).digest
+    return manifest(first, tag).digest  # the same repository: the tag now names the index
 
 
 def sign(reference: str, key: Path, env: dict[str, str]) -> None:

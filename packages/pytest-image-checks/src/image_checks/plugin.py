@@ -521,7 +521,7 @@ def image(
 
 
 def _reads(config: pytest.Config, image: str) -> ImageReads:
-    """The session's reads of ``image`` (started with it)."""
+    """The session's reads of ``image`` (new ones if a conftest overrides ``image``)."""
     if READS not in config.stash:
         config.stash[READS] = ImageReads(image, set())
     return config.stash[READS]

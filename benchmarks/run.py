@@ -35,7 +35,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(1, str(ROOT / "deployment"))
 
 import docker  # noqa: E402
 
@@ -249,21 +248,31 @@ FLOOR_TAG = "modern-ml-microservices-floor:bench"
 IMPORT_MODULE = "app.main"
 
 
+BUSYBOX = "busybox-static=1:1.35.0-4+deb12u1+b1"  # Debian bookworm's, pinned
+
+
+def static_busybox(folder: Path) -> Path:
+    """Debian's static busybox (``BUSYBOX``), fetched and unpacked into ``folder``; its path.
+
+    A program that needs no library: the floor image here, the FROM-scratch image of
+    deployment/foreign_images.py.
+    """
+    run(["apt-get", "download", "-q", BUSYBOX], cwd=folder)
+    (deb,) = folder.glob("busybox-static_*.deb")
+    run(["dpkg-deb", "-x", deb, folder / "busybox-root"])
+    deb.unlink()
+    return folder / "busybox-root" / "bin" / "busybox"
+
+
 def floor_image(docker_cli: str, work: Path) -> str:
     """An image of one static binary, ``FROM scratch``: the floor under every start-up.
 
-    Debian's busybox-static, as deployment/foreign_images.py pins it. Running ``/busybox true``
-    in it costs what any container costs this engine.
+    Running ``/busybox true`` in it costs what any container costs this engine.
     """
-    from foreign_images import BUSYBOX  # deployment/, on sys.path
-
     folder = work / "floor"
     folder.mkdir()
-    run(["apt-get", "download", "-q", BUSYBOX], cwd=folder)
-    (deb,) = folder.glob("busybox-static_*.deb")
-    run(["dpkg-deb", "-x", deb, folder / "root"])
     with tarfile.open(folder / "floor.tar", "w") as archive:
-        archive.add(folder / "root" / "bin" / "busybox", arcname="busybox")
+        archive.add(static_busybox(folder), arcname="busybox")
     run([docker_cli, "import", folder / "floor.tar", FLOOR_TAG])
     return FLOOR_TAG
 

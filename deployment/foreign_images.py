@@ -36,7 +36,7 @@ import tomlkit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.run import baseline_tree, commit_tree  # noqa: E402
+from benchmarks.run import BUSYBOX, baseline_tree, commit_tree, static_busybox  # noqa: E402
 from image_checks.junit import Case, cases  # noqa: E402
 
 REPORT = ROOT / "packages" / "pytest-image-checks" / "VERDICTS.md"
@@ -44,7 +44,6 @@ TAGS = ("foreign/original-design:1", "my-service:1.0", "foreign/busybox-httpd:1"
 INSTALL = "pip install dist/pytest_image_checks-0.1.0-py3-none-any.whl"  # as the README types it
 VERIFY = "pytest --pyargs image_checks --image my-service:1.0 --image-table image-checks.toml"
 PYPISERVER = "pypiserver==2.4.2"
-BUSYBOX = "busybox-static=1:1.35.0-4+deb12u1+b1"  # Debian bookworm's, pinned
 
 # The faults of each image, by check, as a reader of its Dockerfile finds them.
 # fmt: off
@@ -274,12 +273,9 @@ def images(work: Path) -> dict[str, tuple[str, str, str | None]]:
     context = work / "busybox"
     (context / "www").mkdir(parents=True)
     (context / "www" / "index.html").write_text("<h1>static</h1>\n")
-    run(["apt-get", "download", "-q", BUSYBOX], cwd=context)
-    (deb,) = context.glob("busybox-static_*.deb")
-    run(["dpkg-deb", "-x", deb, context / "root"])
-    shutil.copy2(context / "root" / "bin" / "busybox", context / "busybox")
-    shutil.rmtree(context / "root")
-    deb.unlink()
+    unpacked = static_busybox(context)
+    shutil.copy2(unpacked, context / "busybox")
+    shutil.rmtree(context / "busybox-root")
     (context / "Dockerfile").write_text(BUSYBOX_DOCKERFILE)
     build("foreign/busybox-httpd:1", context, secret=False)
     return {

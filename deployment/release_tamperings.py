@@ -315,6 +315,20 @@ def tamper_index(scratch: IndexScratch) -> None:
         scratch.sign("b" if scratch.name == "key" else "a")
 
 
+def judge(
+    name: str, red: set[str], expected: set[str], results: dict[str, dict], said_as: str = ""
+) -> bool:
+    """Whether the checks red on tampering ``name`` are exactly those ``expected``.
+
+    Records the verdict in ``results`` and logs it (prefixed with ``said_as``).
+    """
+    ok = red == expected
+    results[name] = {"expected_red": sorted(expected), "red": sorted(red), "ok": ok}
+    said = "as expected" if ok else f"NOT AS EXPECTED (expected {sorted(expected)})"
+    log(f"{said_as}{name}: red {sorted(red) or 'none'}: {said}")
+    return ok
+
+
 def make_keys(keys: Path) -> None:
     """Two cosign key pairs, a and b, without password."""
     keys.mkdir()
@@ -332,12 +346,7 @@ def main_index(record: Path) -> int:
         for name, expected in EXPECTED_INDEX.items():
             scratch = IndexScratch(name, index, Path(tmp), Path(tmp) / "keys")
             tamper_index(scratch)
-            red = scratch.red()
-            ok = red == expected
-            failed |= not ok
-            results[name] = {"expected_red": sorted(expected), "red": sorted(red), "ok": ok}
-            said = "as expected" if ok else f"NOT AS EXPECTED (expected {sorted(expected)})"
-            log(f"index {name}: red {sorted(red) or 'none'}: {said}")
+            failed |= not judge(name, scratch.red(), expected, results, said_as="index ")
     (index.folder / "index-tamperings.json").write_text(json.dumps(results, indent=2) + "\n")
     return 1 if failed else 0
 
@@ -363,12 +372,7 @@ def main() -> int:
             scratch = Scratch(name, args.image, args.reports, work, keys)
             scratch.forget()  # the image's own tags and digests stay as the gate left them
             tamper(scratch)
-            red = scratch.red()
-            ok = red == EXPECTED[name]
-            failed |= not ok
-            results[name] = {"expected_red": sorted(EXPECTED[name]), "red": sorted(red), "ok": ok}
-            said = "as expected" if ok else f"NOT AS EXPECTED (expected {sorted(EXPECTED[name])})"
-            log(f"{name}: red {sorted(red) or 'none'}: {said}")
+            failed |= not judge(name, scratch.red(), EXPECTED[name], results)
     (args.reports / "release-tamperings.json").write_text(json.dumps(results, indent=2) + "\n")
     return 1 if failed else 0
 

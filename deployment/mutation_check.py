@@ -258,6 +258,43 @@ def write_report(results: dict[str, Any]) -> None:
     )
 
 
+def run_breaks(chosen: list[Break]) -> list[dict]:
+    """Runs each break in a fresh clone; a row per break, printed as it ends."""
+    rows = []
+    for number, brk in enumerate(chosen, 1):
+        with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
+            outcome = run_in_clone(Path(tmp), modules_defining(brk.catch), brk)
+        rows.append(
+            {"name": brk.name, "catch": list(brk.catch), "verdict": outcome.verdict,
+             "asserted": sorted(outcome.failed), "errored": sorted(outcome.errors),
+             "seconds": round(outcome.seconds, 1)}
+        )  # fmt: skip
+        print(
+            f"[{number}/{len(chosen)}] {outcome.verdict:6}  {brk.name}  ({outcome.seconds:.0f} s)"
+        )
+        print(f"          must go red: {', '.join(brk.catch)}")
+        print(f"          asserted:    {', '.join(sorted(outcome.failed)) or 'nothing'}")
+        if outcome.errors:
+            print(f"          errored:     {', '.join(sorted(outcome.errors))}")
+        print(f"          suite said:  {outcome.last_line}", flush=True)
+    return rows
+
+
+def forget_break_builds() -> None:
+    """Empties the engine's BuildKit cache of what the breaks built.
+
+    BuildKit's cache keys for a COPY ignore file times, so a break that leaves build times in
+    a layer (the app's files not reset to 1980) would be reused by the next build of the
+    unbroken tree, on this engine, and fail its reproducibility check. The whole cache goes:
+    the next build is cold.
+    """
+    docker = subprocess.run(
+        [str(ROOT / "deployment" / "docker-client.sh")], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    if docker:
+        subprocess.run([docker, "builder", "prune", "-af"], capture_output=True, check=False)
+
+
 def main() -> int:
     """Runs the control run and the chosen breaks; prints which tests caught each."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -290,23 +327,10 @@ def main() -> int:
     if control.verdict != "green":
         print(f"the suite is red without any break: {sorted(control.failed)}; fix that first")
         return 2
-    rows = []
-    for number, brk in enumerate(chosen, 1):
-        with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
-            outcome = run_in_clone(Path(tmp), modules_defining(brk.catch), brk)
-        rows.append(
-            {"name": brk.name, "catch": list(brk.catch), "verdict": outcome.verdict,
-             "asserted": sorted(outcome.failed), "errored": sorted(outcome.errors),
-             "seconds": round(outcome.seconds, 1)}
-        )  # fmt: skip
-        print(
-            f"[{number}/{len(chosen)}] {outcome.verdict:6}  {brk.name}  ({outcome.seconds:.0f} s)"
-        )
-        print(f"          must go red: {', '.join(brk.catch)}")
-        print(f"          asserted:    {', '.join(sorted(outcome.failed)) or 'nothing'}")
-        if outcome.errors:
-            print(f"          errored:     {', '.join(sorted(outcome.errors))}")
-        print(f"          suite said:  {outcome.last_line}", flush=True)
+    try:
+        rows = run_breaks(chosen)
+    finally:
+        forget_break_builds()
     verdicts = [row["verdict"] for row in rows]
     counts = {v: verdicts.count(v) for v in VERDICTS}
     counts["total"] = len(rows)

@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI
 
 from app import __version__
@@ -14,18 +13,9 @@ from app.docs import add_docs
 from app.errors import register_error_handlers
 from app.routes import router
 from app.settings import Settings, get_settings
+from app.upstream import Upstream
 
 logger = logging.getLogger(__name__)
-
-
-def build_http_client(settings: Settings) -> httpx.AsyncClient:
-    """Makes the one upstream client of the process, with explicit timeouts."""
-    return httpx.AsyncClient(
-        base_url=settings.met_api_base,
-        timeout=httpx.Timeout(settings.upstream_timeout, connect=settings.upstream_connect_timeout),
-        headers={"User-Agent": f"modern-ml-microservices/{__version__}"},
-        follow_redirects=True,
-    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,9 +25,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.info("starting: env=%s upstream=%s", settings.env, settings.met_api_base)
-        async with build_http_client(settings) as client:
-            app.state.http_client = client
+        app.state.upstream = upstream = Upstream(settings)
+        try:
             yield
+        finally:
+            await upstream.aclose()
 
     app = FastAPI(
         title="Met Museum search",

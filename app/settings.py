@@ -1,7 +1,7 @@
-"""Service settings: one class, profiles per environment from ``profiles.yaml``.
+"""Service settings: one class, profiles per environment from ``profiles.toml``.
 
 Resolution order, highest first: constructor arguments, environment variables, the
-profile named by ``ENV`` in ``profiles.yaml``, then the defaults declared below.
+profile named by ``ENV`` in ``profiles.toml``, then the defaults declared below.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    YamlConfigSettingsSource,
+    TomlConfigSettingsSource,
 )
 
-PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
+PROFILES_FILE = Path(__file__).with_name("profiles.toml")
 Environment = Literal["dev", "qa", "prod"]
 ENVIRONMENTS: tuple[str, ...] = ("dev", "qa", "prod")
 
@@ -29,7 +29,7 @@ class SettingsError(RuntimeError):
 
 
 def profile_source(settings_cls: type[BaseSettings], env: str) -> PydanticBaseSettingsSource:
-    """The section of ``profiles.yaml`` named by ``env``, read by pydantic-settings.
+    """The table of ``profiles.toml`` named by ``env``, read by pydantic-settings.
 
     Raises:
         SettingsError: When ``env`` is not a known environment.
@@ -38,7 +38,7 @@ def profile_source(settings_cls: type[BaseSettings], env: str) -> PydanticBaseSe
         raise SettingsError(
             f"ENV={env!r} is not a known environment; choose one of {', '.join(ENVIRONMENTS)}."
         )
-    return YamlConfigSettingsSource(settings_cls, yaml_file=PROFILES_FILE, yaml_config_section=env)
+    return TomlConfigSettingsSource(settings_cls, toml_file=PROFILES_FILE, toml_table_header=(env,))
 
 
 class Settings(BaseSettings):

@@ -1,11 +1,12 @@
 """``python -m app`` and ``python -m app.healthcheck``: exit codes and messages."""
 
+import gc
 import threading
 import tomllib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -28,7 +29,7 @@ def test_main_serves_with_the_configured_host_port_and_log_level(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(entry.uvicorn, "run", lambda target, **kw: calls.append(kw))
+    monkeypatch.setattr(entry, "serve", lambda target, options: calls.append(options) or 0)
     monkeypatch.setenv("PORT", "8123")
     monkeypatch.setenv("LOG_LEVEL", "warning")
     assert entry.main() == 0
@@ -41,7 +42,7 @@ def test_main_serves_the_app_module_with_the_documented_server_settings(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[tuple[str, dict[str, Any]]] = []
-    monkeypatch.setattr(entry.uvicorn, "run", lambda target, **kw: calls.append((target, kw)))
+    monkeypatch.setattr(entry, "serve", lambda app, options: calls.append((app, options)) or 0)
     for name in ("PORT", "HOST", "LOG_LEVEL", "ENV"):
         monkeypatch.delenv(name, raising=False)
     assert entry.main() == 0
@@ -62,6 +63,36 @@ def test_main_serves_the_app_module_with_the_documented_server_settings(
         "level": kwargs["log_level"].upper(),
         "propagate": False,
     }, "the app's loggers print through uvicorn's handler once, not again through the root's"
+
+
+class ServerSeeingTheCollector:
+    """Stands in for uvicorn's server: records the collector's state when serving starts."""
+
+    seen: ClassVar[dict[str, object]] = {}
+
+    def __init__(self, config: object) -> None:
+        self.started = True
+        self.seen["app loaded"] = config.loaded
+
+    def run(self) -> None:
+        self.seen["collecting"] = gc.isenabled()
+        self.seen["frozen objects"] = gc.get_freeze_count()
+
+
+def test_serve_builds_the_app_before_the_collector_runs_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(entry.uvicorn, "Server", ServerSeeingTheCollector)
+    gc.disable()  # as `python -m app` does from its first line
+    try:
+        assert entry.serve(entry.APP, {"log_config": None}) == 0
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    seen = ServerSeeingTheCollector.seen
+    assert seen["app loaded"], "the app must be built while the collector is still off"
+    assert seen["collecting"], "the collector must run again once the app is built"
+    assert seen["frozen objects"] > 10_000, "start-up's objects must be frozen out of its reach"
 
 
 def test_healthcheck_gives_up_after_3_seconds(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from app.main import build_http_client
+from app.providers.met import build_http_client
 from app.settings import Settings, SettingsError, get_settings, load_settings
 
 PUBLIC_API = "https://collectionapi.metmuseum.org"

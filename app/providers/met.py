@@ -11,11 +11,23 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from app import __version__
 from app.errors import NotFoundError, UpstreamError, UpstreamTimeoutError
 from app.schemas import MetObject, ObjectIdList
+from app.settings import Settings
 
 API_PREFIX = "/public/collection/v1"
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def build_http_client(settings: Settings) -> httpx.AsyncClient:
+    """Makes the one upstream client of the process, with explicit timeouts."""
+    return httpx.AsyncClient(
+        base_url=settings.met_api_base,
+        timeout=httpx.Timeout(settings.upstream_timeout, connect=settings.upstream_connect_timeout),
+        headers={"User-Agent": f"modern-ml-microservices/{__version__}"},
+        follow_redirects=True,
+    )
 
 
 class MetProvider:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from app.errors import NotFoundError
-from app.providers.met import MetProvider
+from app.schemas import MetObject, ObjectIdList
 
 NO_RESULTS = "No results found."
 
@@ -20,10 +21,22 @@ class Artwork:
     additional_images: tuple[str, ...]
 
 
-class SearchService:
-    """Finds works through a ``MetProvider``."""
+class Collection(Protocol):
+    """What the service needs of a provider (``app.providers.met.MetProvider`` in the app)."""
 
-    def __init__(self, provider: MetProvider) -> None:
+    async def search(self, title: str) -> ObjectIdList:
+        """Ids of the works whose title matches ``title``."""
+        ...
+
+    async def get_object(self, object_id: int) -> MetObject:
+        """One work; raises ``NotFoundError`` if it is unknown."""
+        ...
+
+
+class SearchService:
+    """Finds works through a ``Collection``."""
+
+    def __init__(self, provider: Collection) -> None:
         """Uses ``provider`` for every upstream call."""
         self._provider = provider
 

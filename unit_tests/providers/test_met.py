@@ -8,8 +8,7 @@ from pytest_httpx import HTTPXMock
 
 import app
 from app.errors import NotFoundError, UpstreamError, UpstreamTimeoutError
-from app.main import build_http_client
-from app.providers.met import MetProvider
+from app.providers.met import MetProvider, build_http_client
 from app.settings import Settings
 from unit_tests.conftest import API
 

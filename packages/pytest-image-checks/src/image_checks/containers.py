@@ -110,14 +110,16 @@ def running_service(
     network: Network | None = None,
     startup_timeout_s: float | None = None,
     any_answer: bool = False,
+    poll_s: float = 0.05,
     **docker_kwargs: object,
 ) -> Iterator[tuple[ServiceContainer, float]]:
     """Starts the image, waits for its health path to answer 200 and yields it with the wait.
 
     With ``any_answer``, any HTTP answer on the health path will do (the server is up; whether
     the path answers 200 is for a check to say). The wait gives up after ``startup_timeout_s``
-    (default: the start-up budget). Without ``[tool.image-checks.http]`` the container is only
-    started.
+    (default: the start-up budget); the health path is asked every ``poll_s`` seconds, which
+    is also how precise the wait is (the benchmark asks more often). Without
+    ``[tool.image-checks.http]`` the container is only started.
 
     Yields:
         The started container and the seconds from ``docker start`` to the first 200.
@@ -135,7 +137,7 @@ def running_service(
             strategy.with_startup_timeout(
                 # A wait, not a budget: long enough for an emulated platform too.
                 int(startup_timeout_s or table.http.startup_budget_s * table.emulation.time_factor)
-            ).with_poll_interval(0.05)
+            ).with_poll_interval(poll_s)
         )
     if network is not None:
         container.with_network(network)

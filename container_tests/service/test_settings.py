@@ -148,12 +148,17 @@ def test_the_image_serves_as_the_manifest_runs_it(
 def test_k8s_grace_period_exceeds_the_drain_time(
     pod: dict[str, Any], service: ServiceContainer
 ) -> None:
-    # What `python -m app` hands the server, read by running its main() with uvicorn.run
-    # replaced: the drain time the server actually gets, not a constant beside it.
+    # What `python -m app` hands the server, read by running its main() with uvicorn's Server
+    # replaced: the drain time in the config the server gets, not a constant beside it.
     probe = (
-        "import app.__main__ as entry; seen = {}; "
-        "entry.uvicorn.run = lambda target, **kw: seen.update(kw); entry.main(); "
-        "print(seen['timeout_graceful_shutdown'])"
+        "import app.__main__ as entry\n"
+        "class Server:\n"
+        "    def __init__(self, config):\n"
+        "        self.drain, self.started = config.timeout_graceful_shutdown, True\n"
+        "    def run(self):\n"
+        "        print(self.drain)\n"
+        "entry.uvicorn.Server = Server\n"
+        "entry.main()\n"
     )
     code, output = service.python(probe)
     assert code == 0, output

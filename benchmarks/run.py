@@ -345,18 +345,19 @@ STRUCTURE_TEST = ROOT / "benchmarks" / "anchors" / "structure-test.yaml"
 NOT_IMAGE_ALONE = ("build", "deployment")
 
 
-def verify_with_plugin(tag: str, work: Path) -> dict:
+def verify_with_plugin(tag: str, work: Path, select: str = "") -> dict:
     """The plugin's generic checks on ``tag`` alone, in one process, as a team runs them.
 
     In a folder holding only the table (this repository's, less the sections that need the
     build context or deployment files), ``pytest --pyargs image_checks --image TAG``, with no
     other pytest plugin loaded (``PYTEST_DISABLE_PLUGIN_AUTOLOAD``, the plugin by ``-p``): as
     in a virtual environment holding the plugin alone, not this repository's, whose other
-    plugins (hypothesis, schemathesis, pytest-httpx) take a second to import.
+    plugins (hypothesis, schemathesis, pytest-httpx) take a second to import. ``select``, a
+    ``-m`` expression, keeps some of the checks.
     """
     import tomlkit
 
-    folder = work / "verify-plugin"
+    folder = work / f"verify-plugin-{len(list(work.glob('verify-plugin-*')))}"
     folder.mkdir()
     table = tomlkit.parse((ROOT / "pyproject.toml").read_text())["tool"]["image-checks"]
     for section in NOT_IMAGE_ALONE:
@@ -367,7 +368,8 @@ def verify_with_plugin(tag: str, work: Path) -> dict:
         ["uv", "run", "--frozen", "--project", ROOT, "pytest", "-p", "image_checks.plugin",
          "--pyargs", "image_checks", "-q", "-p", "no:cacheprovider", "--rootdir", folder,
          f"--image={tag}", "--image-table=image-checks.toml",
-         f"--image-reports={folder / 'reports'}", f"--junitxml={report}"],
+         f"--image-reports={folder / 'reports'}", f"--junitxml={report}",
+         *(["-m", select] if select else [])],
         cwd=folder, env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
     )  # fmt: skip
     if not report.exists():
@@ -428,21 +430,42 @@ def verify_with_anchors(tag: str) -> dict[str, dict]:
     return rows
 
 
+PLUGIN = "pytest-image-checks"
+# The plugin's checks in two parts, each a run of its own (the marker is the plugin's).
+PLUGIN_PARTS = {
+    f"{PLUGIN}, reading the image only": "not image_checks_runs",
+    f"{PLUGIN}, starting the image": "image_checks_runs",
+}
+
+
 def verification(tag: str, work: Path) -> dict:
     """The plugin against the anchors on the same image: seconds per property checked.
 
     The plugin in one process (its generic checks share one export and one container, and run
-    whole on one worker under xdist too); the anchors one after the other.
+    whole on one worker under xdist too); then its checks that only read the image and those
+    that start it (a container, or a browser on one), each in a run of its own, so that the
+    inherently slower part is named; the anchors one after the other.
     """
     anchors = verify_with_anchors(tag)
     spent = sum(row["seconds"] for row in anchors.values())
     checked = sum(row["properties"] for row in anchors.values())
     per_anchors = spent / max(checked, 1)
-    plugin = verify_with_plugin(tag, work)
-    plugin["s_per_property"] = round(plugin["seconds"] / max(plugin["properties"], 1), 3)
-    plugin["vs_anchors"] = round(plugin["s_per_property"] / per_anchors, 2)
-    found = {"pytest-image-checks": plugin, **anchors}
-    return {**found, "anchors_s_per_property": round(per_anchors, 3)}
+    plugin = {PLUGIN: verify_with_plugin(tag, work)}
+    plugin.update(
+        {name: verify_with_plugin(tag, work, select) for name, select in PLUGIN_PARTS.items()}
+    )
+    parts = sum(plugin[name]["properties"] for name in PLUGIN_PARTS)
+    if parts != plugin[PLUGIN]["properties"] or not all(
+        plugin[n]["properties"] for n in PLUGIN_PARTS
+    ):
+        raise SystemExit(
+            f"the plugin's two parts checked {parts} properties, the whole run "
+            f"{plugin[PLUGIN]['properties']}: the image_checks_runs marker splits them wrongly"
+        )
+    for row in plugin.values():
+        row["s_per_property"] = round(row["seconds"] / max(row["properties"], 1), 3)
+        row["vs_anchors"] = round(row["s_per_property"] / per_anchors, 2)
+    return {**plugin, **anchors, "anchors_s_per_property": round(per_anchors, 3)}
 
 
 def throughput(image: str, seconds: float, concurrency: int, repeats: int) -> dict[str, dict]:

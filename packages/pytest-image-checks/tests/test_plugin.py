@@ -3,9 +3,12 @@ errors for a bad table or a missing image, sections listed as not configured, an
 without an engine that fails with one line instead of a traceback.
 """
 
+import ast
 from pathlib import Path
 
 import pytest
+
+from image_checks.plugin import CHECKS_DIR, RUNS_MARK
 
 NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
 
@@ -125,3 +128,67 @@ def test_each_release_record_runs_its_own_checks(run, minimal_table: Path) -> No
     one = run("--pyargs", "image_checks.release", "--release", "r.json", *table, env=env)
     one.stdout.fnmatch_lines(["*test_release.py::test_release_tag_names_the_signed_digest"])
     assert "test_index.py" not in one.stdout.str()
+
+
+def test_the_checks_that_start_the_image_are_marked_and_can_be_left_out(
+    run, minimal_table: Path
+) -> None:
+    minimal_table.write_text(
+        minimal_table.read_text()
+        + '\n[tool.image-checks.http]\nhealth-path = "/health"\n'
+        + '\n[tool.image-checks.docs]\npath = "/docs"\nopenapi-path = "/openapi.json"\n'
+        + '\n[tool.image-checks.python]\nversion = "3.13"\nimport-check = "app"\n'
+        + 'code-paths = ["app"]\nallowed-licences = ["MIT"]\n'
+    )
+    env = {**NO_ENGINE, "IMAGE_CHECKS_ALLOW_NO_ENGINE": "1"}
+    table = ("--image-table", str(minimal_table), "--image", "x", "--collect-only", "-q")
+    reads = run("--pyargs", "image_checks", "-m", "not image_checks_runs", *table, env=env)
+    runs = run("--pyargs", "image_checks", "-m", "image_checks_runs", *table, env=env)
+    read, ran = reads.stdout.str(), runs.stdout.str()
+    for nodeid in (
+        "test_http.py::test_health_answers_ok",  # the shared container (service)
+        "test_image_contents.py::test_the_app_imports_as_the_runtime_user",  # python_probe
+        "test_posture.py::test_startup_time_is_within_budget",  # containers of its own
+        "test_docs_browser.py::test_docs_page_renders_the_title_and_every_operation",
+    ):
+        assert nodeid in ran, f"{nodeid} starts the image but is not marked image_checks_runs"
+        assert nodeid not in read, f"{nodeid} starts the image yet runs without it"
+    assert "test_layers.py::" in read, "the checks that only read the image were left out too"
+    assert "test_layers.py::" not in ran
+
+
+STARTERS = {"running_service", "started", "ServiceContainer"}  # each starts a container
+
+
+def _starts_a_container(function: ast.FunctionDef) -> bool:
+    return any(
+        isinstance(node, ast.Call)
+        and (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) in STARTERS
+        for node in ast.walk(function)
+    )
+
+
+@pytest.mark.parametrize("module", sorted(CHECKS_DIR.glob("test_*.py")), ids=lambda p: p.name)
+def test_every_check_that_starts_a_container_itself_is_marked(module: Path) -> None:
+    # Tests on the plugin's container fixtures are marked by the plugin; a check (or a fixture of
+    # its module) that starts one itself needs the marker in its module's pytestmark or its own.
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    module_mark = any(
+        isinstance(node, ast.Assign)
+        and any(getattr(target, "id", None) == "pytestmark" for target in node.targets)
+        and RUNS_MARK in ast.unparse(node.value)
+        for node in tree.body
+    )
+    functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    starting_fixtures = {
+        f.name for f in functions if not f.name.startswith("test_") and _starts_a_container(f)
+    }
+    unmarked = [
+        f.name
+        for f in functions
+        if f.name.startswith("test_")
+        and (_starts_a_container(f) or starting_fixtures & {a.arg for a in f.args.args})
+        and not module_mark
+        and not any(RUNS_MARK in ast.unparse(d) for d in f.decorator_list)
+    ]
+    assert not unmarked, f"{module.name}: {unmarked} start a container but are not {RUNS_MARK}"

@@ -42,6 +42,8 @@ RELEASE_RECORDS = {"test_release.py": "release", "test_index.py": "release_index
 CHECKS_NODE = "image_checks/checks/"  # what the checks' node ids hold, wherever installed
 SECTION_MARK = "image_checks_section"
 ENGINE_MARK = "image_checks_not_on"  # engine.needs_buildkit, engine.runs_healthchecks
+RUNS_MARK = "image_checks_runs"  # starts the image: a container (or a browser on one)
+RUNS_FIXTURES = {"service", "python_probe"}  # each a container of the image
 IMAGE_FIXTURES = {
     "image", "image_table", "docker_client", "image_attrs", "service", "python_probe",
     "image_platform",
@@ -126,6 +128,12 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{ENGINE_MARK}(engine, reason): cannot run on that engine (docker, podman); listed by "
         "name with the reason as not on this engine",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{RUNS_MARK}: starts the image (a container, or a browser on one); set on every test "
+        f"using {' or '.join(sorted(RUNS_FIXTURES))}; -m 'not {RUNS_MARK}' keeps the checks "
+        "that only read the image",
     )
     if workers.is_controller(config):
         workers.make_shared_folder()
@@ -222,6 +230,12 @@ def table_of(config: pytest.Config) -> Table:
 def is_check(item: pytest.Item) -> bool:
     """Whether ``item`` is one of the generic checks."""
     return Path(item.path).is_relative_to(CHECKS_DIR)
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Marks the tests that use a container of the image (before ``-m`` selects)."""
+    if RUNS_FIXTURES & set(getattr(item, "fixturenames", ())):
+        item.add_marker(RUNS_MARK)
 
 
 def _uses_the_image(item: pytest.Item) -> bool:

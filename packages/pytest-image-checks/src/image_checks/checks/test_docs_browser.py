@@ -27,7 +27,11 @@ from image_checks.containers import ServiceContainer
 from image_checks.facts import Facts
 from image_checks.table import Docs, Table
 
-pytestmark = [pytest.mark.image_checks_section("http"), pytest.mark.image_checks_section("docs")]
+pytestmark = [
+    pytest.mark.image_checks_section("http"),
+    pytest.mark.image_checks_section("docs"),
+    pytest.mark.image_checks_runs,  # a browser on the running image
+]
 RENDER_TIMEOUT_S = 20
 
 

@@ -18,6 +18,7 @@ from image_checks.plugin import Platform
 from image_checks.table import Table
 
 http = pytest.mark.image_checks_section("http")
+pytestmark = pytest.mark.image_checks_runs  # each check starts the image
 docs = pytest.mark.image_checks_section("docs")
 LISTENING = "0A"  # the TCP state of a listening socket in /proc/net/tcp
 

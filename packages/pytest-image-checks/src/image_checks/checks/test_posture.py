@@ -17,6 +17,7 @@ from image_checks.table import Table
 
 STARTS = 3
 http = pytest.mark.image_checks_section("http")
+pytestmark = pytest.mark.image_checks_runs  # each check starts the image
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,10 @@
 """The benchmark's parsers: a wrong figure here would be published as a measurement."""
 
+from pathlib import Path
+
 import pytest
 
+from benchmarks import run as bench
 from benchmarks.run import build_steps, dive_rules, import_budget_ms, parse_importtime
 
 REPORT = """\
@@ -71,3 +74,27 @@ def test_the_import_budget_is_what_the_start_up_target_leaves() -> None:
     # 0.5 x 0.879 s = 0.4395 s, less the 0.252 s ours spends outside the import
     assert import_budget_ms(results) == 187.5
     assert import_budget_ms({"ours": {}, "baseline": {}}) is None
+
+
+def _verified(properties: int, seconds: float) -> dict:
+    return {"seconds": seconds, "properties": properties, "failed": 0, "slowest_s": {}}
+
+
+@pytest.mark.parametrize(("reads", "runs", "whole"), [(30, 20, 50), (30, 19, 50), (0, 50, 50)])
+def test_the_plugins_two_parts_must_add_up_to_the_whole_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, reads: int, runs: int, whole: int
+) -> None:
+    by_selection = {"": whole, "not image_checks_runs": reads, "image_checks_runs": runs}
+    monkeypatch.setattr(
+        bench, "verify_with_plugin", lambda tag, work, select="": _verified(by_selection[select], 5)
+    )
+    monkeypatch.setattr(bench, "verify_with_anchors", lambda tag: {"cst": _verified(4, 1.0)})
+    if reads + runs == whole and reads and runs:
+        found = bench.verification("img", tmp_path)
+        assert found["anchors_s_per_property"] == 0.25
+        assert found["pytest-image-checks, reading the image only"]["vs_anchors"] == round(
+            5 / reads / 0.25, 2
+        )
+    else:
+        with pytest.raises(SystemExit, match="splits them wrongly"):
+            bench.verification("img", tmp_path)

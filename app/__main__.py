@@ -4,7 +4,7 @@ A settings error ends the process with one readable line and exit code 2, not a 
 
 Start-up makes some 90,000 objects the collector tracks and frees few, so the cyclic collector
 is off from the first line until the app is built (``serve``), then the start-up's objects are
-frozen out of its reach and it runs as usual: 25 to 50 ms less from ``docker run`` to the first
+frozen out of its reach and it runs as usual: 20 to 25 ms less from ``docker run`` to the first
 answer (docs/benchmarks.md, "Start-up, taken apart").
 """
 

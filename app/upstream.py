@@ -7,6 +7,7 @@ service's start-up to its first answer (docs/benchmarks.md, "Start-up, taken apa
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ class Upstream:
         """Keeps ``settings`` for the client it makes later."""
         self._settings = settings
         self._client: httpx.AsyncClient | None = None
+        self._making = threading.Lock()  # FastAPI runs sync dependencies in worker threads
 
     @property
     def client(self) -> httpx.AsyncClient | None:
@@ -30,14 +32,12 @@ class Upstream:
         return self._client
 
     def provider(self) -> MetProvider:
-        """A provider over the process's one client, made by the first call.
-
-        No await between the test and the assignment: one event loop makes one client.
-        """
+        """A provider over the process's one client, made by the first call (from any thread)."""
         from app.providers import met  # here, not at the top: see the module docstring
 
-        if self._client is None:
-            self._client = met.build_http_client(self._settings)
+        with self._making:
+            if self._client is None:
+                self._client = met.build_http_client(self._settings)
         return met.MetProvider(self._client)
 
     async def aclose(self) -> None:

@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from app import __version__
 from app.docs import add_docs
 from app.errors import register_error_handlers
+from app.providers.met import build_http_client
 from app.routes import router
 from app.settings import Settings, get_settings
-from app.upstream import Upstream
 
 logger = logging.getLogger(__name__)
 
@@ -25,11 +25,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.info("starting: env=%s upstream=%s", settings.env, settings.met_api_base)
-        app.state.upstream = upstream = Upstream(settings)
-        try:
+        async with build_http_client(settings) as client:
+            app.state.http_client = client
             yield
-        finally:
-            await upstream.aclose()
 
     app = FastAPI(
         title="Met Museum search",

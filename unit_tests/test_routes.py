@@ -1,8 +1,5 @@
 """Every status the routes can answer, through the whole app with upstream mocked."""
 
-import subprocess
-import sys
-
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -195,30 +192,10 @@ def test_docs_page_is_served(client: TestClient) -> None:
     assert "swagger-ui" in response.text
 
 
-def test_the_upstream_client_is_made_by_the_first_search_shared_and_closed_with_the_app(
-    app: FastAPI, httpx_mock: HTTPXMock
-) -> None:
+def test_the_upstream_client_is_shared_and_closed_with_the_app(app: FastAPI) -> None:
     with TestClient(app) as test_client:
-        assert test_client.get("/health").status_code == 200
-        assert app.state.upstream.client is None, "start-up or /health made the upstream client"
-        mock_hit(httpx_mock)
-        test_client.get("/api/search", params={"title": "sunflowers"})
-        shared = app.state.upstream.client
-        assert shared is not None
-        mock_hit(httpx_mock)
-        test_client.get("/api/search", params={"title": "sunflowers"})
-        assert app.state.upstream.client is shared
+        shared = app.state.http_client
+        test_client.get("/health")
+        assert app.state.http_client is shared
         assert not shared.is_closed
     assert shared.is_closed
-
-
-def test_starting_the_service_imports_no_http_client_and_no_yaml() -> None:
-    """What the first search needs (httpx, httpcore) is not part of the start-up's imports."""
-    probe = (
-        "import sys, app.__main__, app.main; "
-        "print(' '.join(m for m in ('httpx', 'httpcore', 'yaml') if m in sys.modules))"
-    )
-    said = subprocess.run(  # noqa: S603 - this interpreter, a fixed probe
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout.split()
-    assert said == [], f"importing the service loads {said}: deferred to the first search"

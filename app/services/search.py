@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 from app.errors import NotFoundError
-from app.schemas import MetObject, ObjectIdList
+from app.providers.met import MetProvider
 
 NO_RESULTS = "No results found."
 
@@ -21,22 +20,10 @@ class Artwork:
     additional_images: tuple[str, ...]
 
 
-class Collection(Protocol):
-    """What the service needs of a provider (``app.providers.met.MetProvider`` in the app)."""
-
-    async def search(self, title: str) -> ObjectIdList:
-        """Ids of the works whose title matches ``title``."""
-        ...
-
-    async def get_object(self, object_id: int) -> MetObject:
-        """One work; raises ``NotFoundError`` if it is unknown."""
-        ...
-
-
 class SearchService:
-    """Finds works through a ``Collection``."""
+    """Finds works through a ``MetProvider``."""
 
-    def __init__(self, provider: Collection) -> None:
+    def __init__(self, provider: MetProvider) -> None:
         """Uses ``provider`` for every upstream call."""
         self._provider = provider
 

@@ -254,17 +254,20 @@ IMPORT_MODULE = "app.main"
 BUSYBOX = "busybox-static=1:1.35.0-4+deb12u1+b1"  # Debian bookworm's, pinned
 
 
-def static_busybox(folder: Path) -> Path:
-    """Debian's static busybox (``BUSYBOX``), fetched and unpacked into ``folder``; its path.
+def static_busybox(destination: Path) -> Path:
+    """Debian's static busybox (``BUSYBOX``), fetched and written to ``destination``; its path.
 
     A program that needs no library: the floor image here, the FROM-scratch image of
-    deployment/foreign_images.py.
+    deployment/foreign_images.py. The package is fetched and unpacked in a folder of its own,
+    removed afterwards.
     """
-    run(["apt-get", "download", "-q", BUSYBOX], cwd=folder)
-    (deb,) = folder.glob("busybox-static_*.deb")
-    run(["dpkg-deb", "-x", deb, folder / "busybox-root"])
-    deb.unlink()
-    return folder / "busybox-root" / "bin" / "busybox"
+    with tempfile.TemporaryDirectory(prefix="busybox-") as fetched:
+        folder = Path(fetched)
+        run(["apt-get", "download", "-q", BUSYBOX], cwd=folder)
+        (deb,) = folder.glob("busybox-static_*.deb")
+        run(["dpkg-deb", "-x", deb, folder / "root"])
+        shutil.copy2(folder / "root" / "bin" / "busybox", destination)
+    return destination
 
 
 def floor_image(docker_cli: str, work: Path) -> str:
@@ -275,7 +278,7 @@ def floor_image(docker_cli: str, work: Path) -> str:
     folder = work / "floor"
     folder.mkdir()
     with tarfile.open(folder / "floor.tar", "w") as archive:
-        archive.add(static_busybox(folder), arcname="busybox")
+        archive.add(static_busybox(folder / "busybox"), arcname="busybox")
     run([docker_cli, "import", folder / "floor.tar", FLOOR_TAG])
     return FLOOR_TAG
 
@@ -346,19 +349,18 @@ STRUCTURE_TEST = ROOT / "benchmarks" / "anchors" / "structure-test.yaml"
 NOT_IMAGE_ALONE = ("build", "deployment")
 
 
-def verify_with_plugin(tag: str, work: Path, select: str = "") -> dict:
+def verify_with_plugin(tag: str, folder: Path, select: str = "") -> dict:
     """The plugin's generic checks on ``tag`` alone, in one process, as a team runs them.
 
-    In a folder holding only the table (this repository's, less the sections that need the
-    build context or deployment files), ``pytest --pyargs image_checks --image TAG``, with no
-    other pytest plugin loaded (``PYTEST_DISABLE_PLUGIN_AUTOLOAD``, the plugin by ``-p``): as
-    in a virtual environment holding the plugin alone, not this repository's, whose other
-    plugins (hypothesis, schemathesis, pytest-httpx) take a second to import. ``select``, a
-    ``-m`` expression, keeps some of the checks.
+    In ``folder`` (made here), holding only the table (this repository's, less the sections
+    that need the build context or deployment files), ``pytest --pyargs image_checks --image
+    TAG``, with no other pytest plugin loaded (``PYTEST_DISABLE_PLUGIN_AUTOLOAD``, the plugin
+    by ``-p``): as in a virtual environment holding the plugin alone, not this repository's,
+    whose other plugins (hypothesis, schemathesis, pytest-httpx) take a second to import.
+    ``select``, a ``-m`` expression, keeps some of the checks.
     """
     import tomlkit
 
-    folder = work / f"verify-plugin-{len(list(work.glob('verify-plugin-*')))}"
     folder.mkdir()
     table = tomlkit.parse((ROOT / "pyproject.toml").read_text())["tool"]["image-checks"]
     for section in NOT_IMAGE_ALONE:
@@ -459,10 +461,10 @@ def verification(tag: str, work: Path, parts: bool = True) -> dict:
     spent = sum(row["seconds"] for row in anchors.values())
     checked = sum(row["properties"] for row in anchors.values())
     per_anchors = spent / max(checked, 1)
-    plugin = {PLUGIN: verify_with_plugin(tag, work)}
+    plugin = {PLUGIN: verify_with_plugin(tag, work / "verify-plugin")}
     if parts:
-        for name, select in PLUGIN_PARTS.items():
-            plugin[name] = verify_with_plugin(tag, work, select)
+        for number, (name, select) in enumerate(PLUGIN_PARTS.items(), start=1):
+            plugin[name] = verify_with_plugin(tag, work / f"verify-plugin-part-{number}", select)
         split = [plugin[name]["properties"] for name in PLUGIN_PARTS]
         if sum(split) != plugin[PLUGIN]["properties"] or not all(split):
             raise SystemExit(

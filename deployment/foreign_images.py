@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -273,9 +272,7 @@ def images(work: Path) -> dict[str, tuple[str, str, str | None]]:
     context = work / "busybox"
     (context / "www").mkdir(parents=True)
     (context / "www" / "index.html").write_text("<h1>static</h1>\n")
-    unpacked = static_busybox(context)
-    shutil.copy2(unpacked, context / "busybox")
-    shutil.rmtree(context / "busybox-root")
+    static_busybox(context / "busybox")
     (context / "Dockerfile").write_text(BUSYBOX_DOCKERFILE)
     build("foreign/busybox-httpd:1", context, secret=False)
     return {

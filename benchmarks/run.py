@@ -30,7 +30,6 @@ import tarfile
 import tempfile
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -499,8 +498,12 @@ def throughput(image: str, seconds: float, concurrency: int, repeats: int) -> di
     return figures
 
 
-def gate_times(workdir: Path, docker_cli: str, prune: Callable[[], None]) -> dict[str, float]:
-    """Wall time of deployment/app-build.sh, cold (no build cache) and warm (after an edit)."""
+def gate_time(workdir: Path, docker_cli: str) -> float:
+    """Wall time of deployment/app-build.sh after an edit under app/, the build cache warm.
+
+    One run: the gate's build is the part the cache changes, and the cold and warm build rows
+    measure it; the rest (lint, the suites, the release) costs the same either way.
+    """
     tree = commit_tree(copy_tree(workdir / "gate"))
     env = {
         **os.environ,
@@ -509,11 +512,8 @@ def gate_times(workdir: Path, docker_cli: str, prune: Callable[[], None]) -> dic
         # The copy's release goes to a repository of its own, not over the checkout's release.
         "RELEASE_REPOSITORY": "benchmark/modern-ml-microservices-app",
     }
-    prune()
-    cold = run([tree / "deployment" / "app-build.sh"], cwd=tree, env=env)
     touch_app(tree)
-    warm = run([tree / "deployment" / "app-build.sh"], cwd=tree, env=env)
-    return {"cold_s": round(cold, 1), "warm_s": round(warm, 1)}
+    return round(run([tree / "deployment" / "app-build.sh"], cwd=tree, env=env), 1)
 
 
 def measure(args: argparse.Namespace) -> dict:
@@ -588,12 +588,8 @@ def measure(args: argparse.Namespace) -> dict:
         log("ours: verification, the plugin on the image alone against the anchor tools")
         results["verification"] = verification(OURS_TAG, Path(tmp), parts=not args.quick)
         if args.gate:
-            log("ours: the gate, cold and warm")
-            gate = gate_times(Path(tmp), docker_cli, builds.prune)
-            rows["ours"]["gate_cold_s"], rows["ours"]["gate_warm_s"] = (
-                gate["cold_s"],
-                gate["warm_s"],
-            )
+            log("ours: the gate, after an edit under app/ (build cache warm)")
+            rows["ours"]["gate_warm_s"] = gate_time(Path(tmp), docker_cli)
         for tag in (OURS_TAG, BASELINE_TAG, FLOOR_TAG):
             client.images.remove(tag, force=True)
     results.update(rows)
@@ -634,8 +630,7 @@ FIGURES = [
     ("search_rps", "/api/search throughput", "req/s", False, 1.0),
     ("search_p50_ms", "/api/search p50", "ms", True, None),
     ("search_p99_ms", "/api/search p99", "ms", True, None),
-    ("gate_cold_s", "gate, cold", "s", True, None),
-    ("gate_warm_s", "gate, warm", "s", True, None),
+    ("gate_warm_s", "gate, after an app edit (build cache warm)", "s", True, None),
 ]
 
 

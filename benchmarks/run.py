@@ -680,32 +680,14 @@ def flavours(args: argparse.Namespace) -> dict:
     }
 
 
-def suite_time(tree: Path, tag: str, reports: Path, env: dict[str, str]) -> tuple[float, str]:
-    """Wall time of the container suite against ``tag`` in ``tree``, and its last line.
-
-    On two workers, as the gate runs it (the generic checks whole on one, this service's on the
-    other).
-    """
-    started = time.perf_counter()
-    result = subprocess.run(
-        ["uv", "run", "--frozen", "pytest", "container_tests", "-n", "2", "-q", "-p",
-         "no:cacheprovider", "--require-complete", f"--image={tag}",
-         f"--image-reports={reports}"],
-        cwd=tree, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    seconds = time.perf_counter() - started
-    last = (result.stdout.strip().splitlines() or ["no output"])[-1].strip("= ")
-    if result.returncode != 0:
-        raise SystemExit(f"the container suite failed on {tag}: {last}\n{result.stdout[-3000:]}")
-    return seconds, last
-
-
 def platforms(args: argparse.Namespace) -> dict:
-    """Ours for each platform, in one run: cold build, size, start-up, the container suite.
+    """Ours for each platform, in one run: cold build, size, start-up and idle memory.
 
     The platform that is not this machine's runs under QEMU (deployment/emulation.sh, started
     here when no emulator is registered, and undone at the end): its figures are what
     emulation costs on this machine, each beside the native one's. Needs buildx (Docker 28).
+    The suite's time on each platform is its gate's (``gate_seconds`` in the gate's report):
+    CI runs both gates, so the benchmark does not run the suite a second time.
     """
     docker_cli = output([ROOT / "deployment" / "docker-client.sh"]).strip()
     if subprocess.run([docker_cli, "buildx", "version"], capture_output=True).returncode != 0:
@@ -722,7 +704,6 @@ def platforms(args: argparse.Namespace) -> dict:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
             builds = Builds(docker_cli, Path(tmp))
-            commit_tree(builds.ours)  # the suite checks the revision label against the tree
             for target in PLATFORMS:
                 arch = target.split("/")[1]
                 tag = f"{OURS_TAG}-{arch}"
@@ -732,8 +713,6 @@ def platforms(args: argparse.Namespace) -> dict:
                 build_s = run([builds.ours / "deployment" / "build-image.sh", tag], env=env)
                 log(f"{target}: start-up ({args.starts} starts)")
                 median, samples, memory = startup_and_memory(tag, args.starts)
-                log(f"{target}: the container suite")
-                seconds, said = suite_time(builds.ours, tag, Path(tmp) / f"reports-{arch}", env)
                 rows[target] = {
                     "architecture": client.images.get(tag).attrs["Architecture"],
                     "cold_build_s": round(build_s, 1),
@@ -741,8 +720,6 @@ def platforms(args: argparse.Namespace) -> dict:
                     "startup_s": round(median, 3),
                     "startup_samples": [round(s, 3) for s in samples],
                     "idle_memory_mib": round(memory, 1),
-                    "suite_s": round(seconds, 1),
-                    "suite": said,
                 }
                 client.images.remove(tag, force=True)
     finally:
@@ -751,7 +728,7 @@ def platforms(args: argparse.Namespace) -> dict:
     native = engine_facts(client)["platform"]
     for target, row in rows.items():
         row["emulated"] = target != native
-        for key in ("cold_build_s", "startup_s", "suite_s", "size_mb"):
+        for key in ("cold_build_s", "startup_s", "size_mb"):
             row[f"{key.removesuffix('_s')}_vs_native"] = round(row[key] / rows[native][key], 2)
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -897,7 +874,7 @@ def main() -> int:
     parser.add_argument(
         "--platforms",
         action="store_true",
-        help="only ours for each platform (one under emulation): build, start-up, suite",
+        help="only ours for each platform (one under emulation): build, size, start-up",
     )
     args = parser.parse_args()
     args.starts, args.repeats, args.seconds = (2, 1, 3) if args.quick else (5, 3, 8)
@@ -922,8 +899,7 @@ def main() -> int:
             print(
                 f"{target:12} {'emulated' if row['emulated'] else 'native':8} cold build "
                 f"{row['cold_build_s']:6.1f} s ({row['cold_build_vs_native']}x)  start-up "
-                f"{row['startup_s']:.2f} s ({row['startup_vs_native']}x)  suite "
-                f"{row['suite_s']:6.1f} s ({row['suite_vs_native']}x)  {row['size_mb']} MB"
+                f"{row['startup_s']:.2f} s ({row['startup_vs_native']}x)  {row['size_mb']} MB"
             )
         return 0
     results = measure(args)

@@ -86,7 +86,9 @@ def test_the_plugins_two_parts_must_add_up_to_the_whole_run(
 ) -> None:
     by_selection = {"": whole, "not image_checks_runs": reads, "image_checks_runs": runs}
     monkeypatch.setattr(
-        bench, "verify_with_plugin", lambda tag, folder, select="": _verified(by_selection[select], 5)
+        bench,
+        "verify_with_plugin",
+        lambda tag, folder, select="": _verified(by_selection[select], 5),
     )
     monkeypatch.setattr(bench, "verify_with_anchors", lambda tag: {"cst": _verified(4, 1.0)})
     if reads + runs == whole and reads and runs:

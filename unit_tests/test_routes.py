@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pytest_httpx import HTTPXMock
 
+from app import dependencies
 from app.dependencies import get_search_service
 from unit_tests.conftest import API
 
@@ -192,10 +193,23 @@ def test_docs_page_is_served(client: TestClient) -> None:
     assert "swagger-ui" in response.text
 
 
-def test_the_upstream_client_is_shared_and_closed_with_the_app(app: FastAPI) -> None:
+def test_the_upstream_client_is_shared_and_closed_with_the_app(
+    app: FastAPI, httpx_mock: HTTPXMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given: list[httpx.AsyncClient] = []
+
+    class RecordingProvider(dependencies.MetProvider):
+        def __init__(self, client: httpx.AsyncClient) -> None:
+            given.append(client)
+            super().__init__(client)
+
+    monkeypatch.setattr(dependencies, "MetProvider", RecordingProvider)
     with TestClient(app) as test_client:
         shared = app.state.http_client
-        test_client.get("/health")
-        assert app.state.http_client is shared
+        for _ in range(2):
+            mock_hit(httpx_mock)
+            assert test_client.get("/api/search", params={"title": "sunflowers"}).status_code == 200
+        assert len(given) == 2, f"{len(given)} providers made for 2 searches"
+        assert all(client is shared for client in given), "a search used its own upstream client"
         assert not shared.is_closed
     assert shared.is_closed

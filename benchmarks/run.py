@@ -2,16 +2,16 @@
 
 Builds both images on this machine from the same app code, measures size, layers, cold and
 warm builds, start-up, idle memory, throughput and latency against the stand-in upstream
-(loopback only, bounded runs), and the gate's wall time; prints a table with ours/baseline
-ratios, writes ``benchmarks/results.json``, ``benchmarks/results.png`` and
-``benchmarks/RESULTS.md`` (a ``--quick`` smoke run only prints). Nothing here asserts a timing.
+(loopback only, bounded runs), ours on the slim bases beside them, and with ``--gate`` the
+gate's wall time after an app edit; prints a table with ours/baseline ratios, writes
+``benchmarks/results.json``, ``benchmarks/flavours.json`` (ours on each base flavour),
+``benchmarks/results.png`` and ``benchmarks/RESULTS.md``. ``--quick`` is a smoke run: fewer,
+shorter runs, and it only prints. Nothing here asserts a timing.
 
-``--flavours`` measures ours on every local base flavour; ``--platforms`` measures ours for
-each platform (linux/amd64, linux/arm64: one of them under QEMU) and writes
-``benchmarks/platforms.json``.
+``--platforms`` measures ours for each platform (linux/amd64, linux/arm64: one of them under
+QEMU) and writes ``benchmarks/platforms.json``.
 
-Usage: ``uv run --group bench python benchmarks/run.py [--quick] [--no-gate] [--flavours |
---platforms]``
+Usage: ``uv run --group bench python benchmarks/run.py [--quick] [--gate] | --platforms``
 """
 
 from __future__ import annotations
@@ -56,12 +56,16 @@ OURS_TAG = "modern-ml-microservices-app:bench"
 BASELINE_TAG = "modern-ml-microservices-baseline:bench"
 TABLE = load_table(ROOT / "pyproject.toml")  # the port and health path the images serve
 BASELINE_FLAVOUR = "slim"  # its builder base holds Debian's Python 3.13
+SAME_BASES_TAG = f"{OURS_TAG}-{BASELINE_FLAVOUR}"  # ours, built on the baseline's bases
 REPORT = ROOT / "benchmarks" / "RESULTS.md"
 
 
+STARTED = time.monotonic()
+
+
 def log(message: str) -> None:
-    """Progress on stderr, so a long run shows where it is."""
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
+    """Progress on stderr, with the seconds since the run began, so a long run shows where it is."""
+    print(f"[bench +{time.monotonic() - STARTED:5.0f} s] {message}", file=sys.stderr, flush=True)
 
 
 def timed(command: list[str | Path], *, check: bool = False, **kwargs: object) -> tuple[float, str]:
@@ -554,10 +558,9 @@ def measure(args: argparse.Namespace) -> dict:
         log("ours: cold build on the baseline's bases (slim: Python 3.13 already in the builder)")
         builds.prune()
         rows["ours"]["cold_build_same_bases_s"] = round(
-            builds.build_ours(f"{OURS_TAG}-{BASELINE_FLAVOUR}", BASELINE_FLAVOUR), 1
+            builds.build_ours(SAME_BASES_TAG, BASELINE_FLAVOUR), 1
         )
         rows["baseline"]["cold_build_same_bases_s"] = rows["baseline"]["cold_build_s"]
-        client.images.remove(f"{OURS_TAG}-{BASELINE_FLAVOUR}", force=True)
         for name, tag in (("ours", OURS_TAG), ("baseline", BASELINE_TAG)):
             image = client.images.get(tag)
             rows[name]["size_mb"] = image_mb(client, tag)
@@ -587,10 +590,12 @@ def measure(args: argparse.Namespace) -> dict:
                 rows[name][f"{endpoint}_rps_samples"] = figures["samples_rps"]
         log("ours: verification, the plugin on the image alone against the anchor tools")
         results["verification"] = verification(OURS_TAG, Path(tmp), parts=not args.quick)
+        log(f"ours on the {BASELINE_FLAVOUR} bases: start-up ({args.starts} starts)")
+        results["flavours"] = flavour_figures(client, rows, args.starts)
         if args.gate:
             log("ours: the gate, after an edit under app/ (build cache warm)")
             rows["ours"]["gate_warm_s"] = gate_time(Path(tmp), docker_cli)
-        for tag in (OURS_TAG, BASELINE_TAG, FLOOR_TAG):
+        for tag in (OURS_TAG, SAME_BASES_TAG, BASELINE_TAG, FLOOR_TAG):
             client.images.remove(tag, force=True)
     results.update(rows)
     results["ours"]["import_app_budget_ms"] = import_budget_ms(results)
@@ -634,50 +639,35 @@ FIGURES = [
 ]
 
 
-FLAVOURS = ("stand-in", "slim")
+FLAVOUR_LABEL = "org.modern-ml-microservices.base-flavour"
 
 
-def flavours(args: argparse.Namespace) -> dict:
-    """Ours on every local base flavour beside the baseline: size, layers, start-up.
+def flavour_figures(client: docker.DockerClient, rows: dict[str, dict], starts: int) -> dict:
+    """Ours on each base flavour the run built, beside the baseline: size, layers, start-up.
 
-    The figures of issue "the public path": start-up on each base against the original design's,
-    measured side by side in one run (the public bases cannot be pulled here; their stand-in is
-    made from the same Debian packages).
+    The run's own image is on the default bases (``BASE_FLAVOUR``, its label says which), and
+    its build on the baseline's bases is the slim flavour: both are measured here, start-up
+    side by side with the baseline's (the public bases cannot be pulled here; their stand-in
+    is made from the same Debian packages). Written to ``benchmarks/flavours.json``.
     """
-    docker_cli = output([ROOT / "deployment" / "docker-client.sh"]).strip()
-    client = docker.from_env()
-    rows: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        builds = Builds(docker_cli, Path(tmp))
-        builds.build_baseline()
-        images = {"baseline": BASELINE_TAG}
-        for flavour in FLAVOURS:
-            log(f"ours on the {flavour} bases: build")
-            tag = f"{OURS_TAG}-{flavour}"
-            builds.build_ours(tag, flavour)
-            images[flavour] = tag
-        for name, tag in images.items():
-            log(f"{name}: start-up ({args.starts} starts)")
-            image = client.images.get(tag)
-            median, samples, _ = startup_and_memory(tag, args.starts)
-            rows[name] = {
-                "size_mb": image_mb(client, tag),
-                "layers": len(image.attrs["RootFS"]["Layers"]),
-                "startup_s": round(median, 3),
-                "startup_samples": [round(x, 3) for x in samples],
-            }
-        for tag in images.values():
-            client.images.remove(tag, force=True)
-    for name in FLAVOURS:
-        rows[name]["startup_vs_baseline"] = round(
-            rows[name]["startup_s"] / rows["baseline"]["startup_s"], 2
-        )
-    return {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).strip(),
-        "engine": engine_row(engine_facts(client)),
-        **rows,
+    keys = ("size_mb", "layers", "startup_s", "startup_samples")
+    default = client.images.get(OURS_TAG).labels.get(FLAVOUR_LABEL, "default")
+    median, samples, _ = startup_and_memory(SAME_BASES_TAG, starts)
+    figures = {
+        "baseline": {key: rows["baseline"][key] for key in keys},
+        default: {key: rows["ours"][key] for key in keys},
+        BASELINE_FLAVOUR: {
+            "size_mb": image_mb(client, SAME_BASES_TAG),
+            "layers": len(client.images.get(SAME_BASES_TAG).attrs["RootFS"]["Layers"]),
+            "startup_s": round(median, 3),
+            "startup_samples": [round(x, 3) for x in samples],
+        },
     }
+    for name in (default, BASELINE_FLAVOUR):
+        figures[name]["startup_vs_baseline"] = round(
+            figures[name]["startup_s"] / figures["baseline"]["startup_s"], 2
+        )
+    return figures
 
 
 def platforms(args: argparse.Namespace) -> dict:
@@ -865,11 +855,10 @@ def main() -> int:
     parser.add_argument(
         "--quick", action="store_true", help="fewer, shorter runs (a smoke test); writes nothing"
     )
-    parser.add_argument("--no-gate", dest="gate", action="store_false", help="skip the gate")
     parser.add_argument(
-        "--flavours",
+        "--gate",
         action="store_true",
-        help="only ours on every local base flavour beside the baseline: size, start-up",
+        help="also time the gate after an app edit (its own report gives each run's time)",
     )
     parser.add_argument(
         "--platforms",
@@ -879,17 +868,6 @@ def main() -> int:
     args = parser.parse_args()
     args.starts, args.repeats, args.seconds = (2, 1, 3) if args.quick else (5, 3, 8)
     args.concurrency = 32
-    if args.flavours:
-        figures = flavours(args)
-        FLAVOUR_RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-        print(f"on {figures['engine']}")
-        for name in ("baseline", *FLAVOURS):
-            row = figures[name]
-            print(
-                f"{name:9} {row['size_mb']:6.1f} MB {row['layers']:3} layers  start-up "
-                f"{row['startup_s']:.3f} s {row.get('startup_vs_baseline', '')}"
-            )
-        return 0
     if args.platforms:
         figures = platforms(args)
         PLATFORM_RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
@@ -904,16 +882,29 @@ def main() -> int:
         return 0
     results = measure(args)
     print(table(results))
+    print("\nper base flavour:")
+    for name, row in results["flavours"].items():
+        versus = row.get("startup_vs_baseline")
+        print(
+            f"{name:9} {row['size_mb']:6.1f} MB {row['layers']:3} layers  start-up "
+            f"{row['startup_s']:.3f} s" + (f" ({versus:.2f}x the baseline's)" if versus else "")
+        )
     print(f"\n{build_steps_table(results)}\n\n{verification_table(results)}")
     if args.quick:  # a smoke run's figures are too noisy to replace the recorded ones
         print(
             "\n--quick: nothing written; results.json, the chart and RESULTS.md keep the last run"
         )
         return 0
+    flavour_rows = results.pop("flavours")
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    run_facts = {key: results[key] for key in ("date", "commit", "engine")}
+    FLAVOUR_RESULTS.write_text(
+        json.dumps({**run_facts, **flavour_rows}, indent=2) + "\n", encoding="utf-8"
+    )
     chart(results)
     write_report(results)
-    print(f"\nwritten: {RESULTS.relative_to(ROOT)}, {CHART.relative_to(ROOT)}, {REPORT.name}")
+    written = (RESULTS, FLAVOUR_RESULTS, CHART, REPORT)
+    print(f"\nwritten: {', '.join(str(path.relative_to(ROOT)) for path in written)}")
     return 0
 
 

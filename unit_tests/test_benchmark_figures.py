@@ -1,5 +1,6 @@
 """The benchmark's parsers: a wrong figure here would be published as a measurement."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,40 @@ def test_the_plugins_two_parts_must_add_up_to_the_whole_run(
     else:
         with pytest.raises(SystemExit, match="splits them wrongly"):
             bench.verification("img", tmp_path)
+
+
+def _measured(args: object) -> dict:
+    flavour = {"size_mb": 74.4, "layers": 5, "startup_s": 0.6, "startup_samples": [0.6]}
+    return {
+        "date": "2026-12-07 00:00 UTC",
+        "commit": "abc1234",
+        "engine": "Docker 20.10",
+        "machine": "2 cores",
+        "concurrency": 32,
+        "load_generator": "wrk",
+        "ours": {"size_mb": 94.5, "startup_s": 0.6},
+        "baseline": {"size_mb": 293.7, "startup_s": 1.0},
+        "flavours": {"baseline": {**flavour, "startup_s": 1.0}, "slim": flavour},
+    }
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_a_quick_run_writes_nothing_and_a_full_run_writes_results_and_flavours(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, quick: bool
+) -> None:
+    monkeypatch.setattr(bench, "ROOT", tmp_path)
+    for name in ("RESULTS", "FLAVOUR_RESULTS", "CHART", "REPORT"):
+        monkeypatch.setattr(bench, name, tmp_path / name)
+    monkeypatch.setattr(bench, "measure", _measured)
+    monkeypatch.setattr(bench, "chart", lambda results: bench.CHART.write_text("png"))
+    monkeypatch.setattr("sys.argv", ["run.py", *(["--quick"] if quick else [])])
+    assert bench.main() == 0
+    written = sorted(path.name for path in tmp_path.iterdir())
+    if quick:
+        assert written == [], f"a --quick run wrote {written}"
+        return
+    assert written == ["CHART", "FLAVOUR_RESULTS", "REPORT", "RESULTS"]
+    flavours = json.loads(bench.FLAVOUR_RESULTS.read_text())
+    assert flavours["commit"] == "abc1234"
+    assert flavours["slim"]["size_mb"] == 74.4
+    assert "flavours" not in json.loads(bench.RESULTS.read_text())

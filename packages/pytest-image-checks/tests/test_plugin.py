@@ -192,3 +192,34 @@ def test_every_check_that_starts_a_container_itself_is_marked(module: Path) -> N
         and not any(RUNS_MARK in ast.unparse(d) for d in f.decorator_list)
     ]
     assert not unmarked, f"{module.name}: {unmarked} start a container but are not {RUNS_MARK}"
+
+
+def test_a_failed_test_with_a_browser_carries_its_screenshot(
+    run, pytester: pytest.Pytester
+) -> None:
+    pytester.makepyfile(
+        test_page="""
+        import pytest
+        from selenium.webdriver.remote.webdriver import WebDriver
+
+        class Page(WebDriver):  # a session that needs no Chromium
+            def __init__(self):
+                pass
+
+            def save_screenshot(self, filename):
+                with open(filename, "wb") as shot:
+                    shot.write(b"png")
+                return True
+
+        @pytest.fixture
+        def page():
+            return Page()
+
+        def test_title(page):
+            assert False, "the page lacks its title"
+        """
+    )
+    result = run(f"--image-reports={pytester.path / 'reports'}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*screenshot of page*"])
+    assert list((pytester.path / "reports").glob("screenshot-test_title*")), "no screenshot kept"

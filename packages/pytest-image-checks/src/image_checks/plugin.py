@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,11 +27,9 @@ import docker
 import pytest
 from docker.errors import DockerException, ImageNotFound
 from filelock import FileLock
-from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.remote.webdriver import WebDriver
 from testcontainers.core.labels import LABEL_SESSION_ID, SESSION_ID, create_labels
 
-from image_checks import browser, completeness, deployment_files, engine, workers
+from image_checks import completeness, deployment_files, engine, workers
 from image_checks.containers import STOPPED_LOGS, NotStarted, ServiceContainer, started
 from image_checks.facts import FACTS_FILE, PREFIX, RELEASE_FACTS_FILE, Facts
 from image_checks.filesystem import ImageFilesystem, LayerReport, analyze_layers
@@ -432,7 +431,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
             report.sections.append((f"logs of {name}", logs))
     if report.failed:
         for name, value in getattr(item, "funcargs", {}).items():
-            if isinstance(value, WebDriver):
+            if _is_browser(value):
+                from selenium.common.exceptions import WebDriverException
+
+                from image_checks import browser
+
                 shot = browser.screenshot_path(
                     environment(item.config).reports, f"screenshot-{item.name}"
                 )
@@ -444,6 +447,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
                 with contextlib.suppress(DockerException):
                     report.sections.append((f"logs of {name}", container.logs_text()[-5000:]))
     return report
+
+
+def _is_browser(value: object) -> bool:
+    """True for a browser session (selenium is imported only by the checks that start one)."""
+    webdriver = sys.modules.get("selenium.webdriver.remote.webdriver")
+    return webdriver is not None and isinstance(value, webdriver.WebDriver)
 
 
 @pytest.fixture(scope="session")

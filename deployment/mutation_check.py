@@ -22,7 +22,7 @@ Results go to ``reports/mutation-check.json``; a run of every break also writes
 ``docs/mutation-report.md``. Usage: ``uv run python deployment/mutation_check.py [NAME ...]``
 (substrings of break names; all breaks by default) or ``--sample N``: N breaks, chosen by the
 commit count of HEAD so that consecutive commits run consecutive slices and every break runs
-once in ``ceil(breaks / N)`` commits (CI runs ``--sample 6``). Exit code 1 when a break was
+once in ``ceil(breaks / N)`` commits (CI runs ``--sample 4``). Exit code 1 when a break was
 missed or errored, 2 when the control run failed.
 """
 

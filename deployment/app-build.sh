@@ -3,8 +3,8 @@
 # loopback, cosign), lint (ruff, hadolint, BuildKit's own Dockerfile checks where the client
 # has buildx, actionlint on the GitHub workflows; each verdict goes to the report), build the
 # release image, run `uv run pytest` (both suites, the README's test command; the container
-# suite also writes the image's SBOM) against exactly that build, the unit suite again on the
-# image's own interpreter (deployment/unit-tests-in-image.sh), audit the locked runtime
+# suite also writes the image's SBOM) against exactly that build, the app's unit tests again on
+# the image's own interpreter (deployment/unit-tests-in-image.sh), audit the locked runtime
 # dependencies, compare the image's Debian packages and Python distributions with what their
 # archives offer now (patch currency); when every test passed, release the image it verified (deployment/release.sh:
 # push to the local registry, sign its digest, attach the SBOM and the provenance) and verify
@@ -132,13 +132,13 @@ if run_step "prerequisites (uv, Docker engine, mmdebstrap, registry, cosign)" \
       uv run pytest -n 2 --cov=app --cov-report=term-missing --require-complete \
       --image="${tags[0]}" --image-reports="$REPORT_DIR" --junitxml="$REPORT_DIR/tests.xml"
     tested=$?
-    # The same unit suite on the interpreter the image ships, in its builder stage.
-    run_step "unit tests on the image's Python (builder stage)" \
+    # The app's unit tests again, on the interpreter the image ships, in its builder stage.
+    run_step "the app's unit tests on the image's Python (builder stage)" \
       env REPORT_DIR="$REPORT_DIR" deployment/unit-tests-in-image.sh || tested=1
   else
     tested=1
     skip_step "tests" "no image was built"
-    skip_step "unit tests on the image's Python" "no image was built"
+    skip_step "the app's unit tests on the image's Python" "no image was built"
   fi
   run_step "audit (runtime dependencies, pip-audit)" \
     uv run --frozen python deployment/audit.py --out "$REPORT_DIR/audit.json" \

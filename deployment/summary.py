@@ -150,7 +150,7 @@ def main() -> int:
         (f"unit tests, host Python {host_python}", tests_row(tests["unit_tests"])),
         *failed_rows(tests["unit_tests"]),
         (
-            f"unit tests, image's Python {image_python or '(not run)'}",
+            f"app's unit tests, image's Python {image_python or '(not run)'}",
             tests_row(tests["unit_tests_in_image"]),
         ),
         *failed_rows(tests["unit_tests_in_image"]),

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The unit suite on the interpreter the image ships: builds the Dockerfile's builder stage (the
-# interpreter, uv and the runtime venv the release image copies), installs the locked dev
+# The app's unit tests on the interpreter the image ships: builds the Dockerfile's builder stage
+# (the interpreter, uv and the runtime venv the release image copies), installs the locked dev
 # dependencies for that interpreter into a throwaway venv inside a container of it, and runs
-# the unit suite there against this checkout, mounted read-only. The container runs as the
-# caller's user; uv's downloads are kept in the caller's cache for the next run.
+# the unit tests of app/ there against this checkout, mounted read-only. The tests of the tools
+# around the app (unit_tests/deployment/, the benchmark's figures, the image table's pin, the
+# suite's memory helper) run on the host only: those tools never run on the image's Python.
+# The container runs as the caller's user; uv's downloads are kept in the caller's cache.
 #
-# Usage: deployment/unit-tests-in-image.sh [PYTEST ARGS...]   (default: unit_tests)
+# Usage: deployment/unit-tests-in-image.sh [PYTEST ARGS...]   (default: the app's unit tests)
 # Env:   BASE_FLAVOUR  as deployment/build-image.sh (the builder of that flavour)
 #        REPORT_DIR    where the JUnit XML goes, as unit-tests-image.xml (default: reports)
 #        SSL_CERT_FILE a CA bundle for the package index (default: the system bundle)
@@ -19,13 +21,19 @@ REPORT_DIR="${REPORT_DIR:-reports}"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/modern-ml-microservices/uv-image"
 mkdir -p "$REPORT_DIR" "$CACHE"
 rm -f "$REPORT_DIR/unit-tests-image.xml"
-(($# > 0)) || set -- unit_tests
+what="$*"
+if (($# == 0)); then
+  set -- unit_tests --ignore=unit_tests/deployment \
+    --ignore=unit_tests/test_benchmark_figures.py --ignore=unit_tests/test_image_table.py \
+    --ignore=unit_tests/test_memory_stats.py
+  what="the app's unit tests"
+fi
 
 TARGET=builder deployment/build-image.sh "$TAG"
 DOCKER="$(deployment/docker-client.sh)"
 python="$("$DOCKER" run --rm --entrypoint /usr/bin/python3.13 "$TAG" -c \
   'import platform; print(platform.python_version())')"
-log "running $* on Python $python (the builder stage of the image)"
+log "running $what on Python $python (the builder stage of the image)"
 # The package index is reached with the host's CA bundle (as the build's secret), when it has one.
 ca_args=()
 ca_bundle="${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}"

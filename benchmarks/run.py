@@ -202,6 +202,18 @@ def startup_and_memory(image: str, starts: int) -> tuple[float, list[float], flo
     return statistics.median(timings), timings, statistics.median(memory)
 
 
+def image_figures(client: docker.DockerClient, tag: str, starts: int) -> dict:
+    """One image's size, layers, start-up (median and samples) and idle memory."""
+    median, samples, memory = startup_and_memory(tag, starts)
+    return {
+        "size_mb": image_mb(client, tag),
+        "layers": len(client.images.get(tag).attrs["RootFS"]["Layers"]),
+        "startup_s": round(median, 3),
+        "startup_samples": [round(s, 3) for s in samples],
+        "idle_memory_mib": round(memory, 1),
+    }
+
+
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -562,14 +574,8 @@ def measure(args: argparse.Namespace) -> dict:
         )
         rows["baseline"]["cold_build_same_bases_s"] = rows["baseline"]["cold_build_s"]
         for name, tag in (("ours", OURS_TAG), ("baseline", BASELINE_TAG)):
-            image = client.images.get(tag)
-            rows[name]["size_mb"] = image_mb(client, tag)
-            rows[name]["layers"] = len(image.attrs["RootFS"]["Layers"])
             log(f"{name}: start-up and idle memory ({args.starts} starts)")
-            median, samples, memory = startup_and_memory(tag, args.starts)
-            rows[name]["startup_s"] = round(median, 3)
-            rows[name]["startup_samples"] = [round(s, 3) for s in samples]
-            rows[name]["idle_memory_mib"] = round(memory, 1)
+            rows[name].update(image_figures(client, tag, args.starts))
             log(f"{name}: Python's own start and import {IMPORT_MODULE} ({args.starts} runs)")
             rows[name]["container_floor_s"] = round(floor_s, 3)
             rows[name]["python_start_s"] = round(
@@ -652,16 +658,11 @@ def flavour_figures(client: docker.DockerClient, rows: dict[str, dict], starts: 
     """
     keys = ("size_mb", "layers", "startup_s", "startup_samples")
     default = client.images.get(OURS_TAG).labels.get(FLAVOUR_LABEL, "default")
-    median, samples, _ = startup_and_memory(SAME_BASES_TAG, starts)
+    slim = image_figures(client, SAME_BASES_TAG, starts)
     figures = {
         "baseline": {key: rows["baseline"][key] for key in keys},
         default: {key: rows["ours"][key] for key in keys},
-        BASELINE_FLAVOUR: {
-            "size_mb": image_mb(client, SAME_BASES_TAG),
-            "layers": len(client.images.get(SAME_BASES_TAG).attrs["RootFS"]["Layers"]),
-            "startup_s": round(median, 3),
-            "startup_samples": [round(x, 3) for x in samples],
-        },
+        BASELINE_FLAVOUR: {key: slim[key] for key in keys},
     }
     for name in (default, BASELINE_FLAVOUR):
         figures[name]["startup_vs_baseline"] = round(
